@@ -1,0 +1,1 @@
+//! `fleetsim inspect`: the statistics of the Chameleon notebooks (helper fills this in).

@@ -1,0 +1,1 @@
+//! Synthetic Chameleon-like trace generator (helper fills this in).
