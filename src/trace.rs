@@ -120,8 +120,12 @@ impl Action {
             "compute_unpause_instance" => Action::Unpause,
             "compute_reboot_instance" => Action::Reboot,
             "compute_rebuild_instance" | "rebuild_server" => Action::Rebuild,
-            "compute_prep_resize" | "compute_resize_instance" | "compute_finish_resize" | "compute_confirm_resize"
-            | "compute_revert_resize" | "compute_finish_revert_resize" => Action::Resize,
+            "compute_prep_resize"
+            | "compute_resize_instance"
+            | "compute_finish_resize"
+            | "compute_confirm_resize"
+            | "compute_revert_resize"
+            | "compute_finish_revert_resize" => Action::Resize,
             "cold_migrate" => Action::ColdMigrate,
             "compute_live_migration" | "live_migration" | "compute_pre_live_migration" => Action::LiveMigrate,
             "compute_rescue_instance" => Action::Rescue,
@@ -198,11 +202,16 @@ impl InstanceTrace {
 /// `{` is JSON lines, anything else is CSV whose header picks the layout.
 pub fn read_instance_trace(path: &Path, options: ReadOptions) -> Result<InstanceTrace, TraceError> {
     let bytes = std::fs::read(path).map_err(|source| TraceError::Io { path: path.to_path_buf(), source })?;
+    parse_instance_trace(path, &bytes, options)
+}
+
+/// Parses instance events already in memory; `path` names them in messages.
+pub fn parse_instance_trace(path: &Path, bytes: &[u8], options: ReadOptions) -> Result<InstanceTrace, TraceError> {
     let first_non_blank = bytes.iter().find(|byte| !byte.is_ascii_whitespace());
     match first_non_blank {
         None => Err(TraceError::file(path, "the file is empty; expected a StarCompactor instance-event trace")),
-        Some(b'{') => starcompactor_jsonl::parse(path, &bytes, options),
-        Some(_) => starcompactor_csv::parse(path, &bytes, options),
+        Some(b'{') => starcompactor_jsonl::parse(path, bytes, options),
+        Some(_) => starcompactor_csv::parse(path, bytes, options),
     }
 }
 

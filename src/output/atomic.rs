@@ -17,8 +17,7 @@ where
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
-    std::fs::create_dir_all(parent)
-        .with_context(|| format!("cannot create output directory {}", parent.display()))?;
+    std::fs::create_dir_all(parent).with_context(|| format!("cannot create output directory {}", parent.display()))?;
     let temporary = tempfile::NamedTempFile::new_in(parent)
         .with_context(|| format!("cannot create a temporary file in {}", parent.display()))?;
     let file = temporary.reopen().with_context(|| format!("cannot open a temporary file in {}", parent.display()))?;

@@ -1,0 +1,179 @@
+//! From a resolved scenario to result rows: load the inputs once, run, catch failures as rows, write files.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+
+use crate::output::runs_table::{RunRecord, RunStatus};
+use crate::output::timeseries_table::timeseries_batch;
+use crate::scenario::{InputFile, Scenario};
+use crate::simulation::{RunOutcome, TickSample};
+use crate::trace::synth_chameleon::{self, SynthOptions};
+use crate::trace::{self, ReadOptions};
+use crate::usage::planetlab::PlanetLabSeries;
+use crate::usage::{DemandModel, UsageConfig};
+use crate::workload::Workload;
+
+/// Inputs read once and shared by every run that uses them.
+#[derive(Debug)]
+pub struct Inputs {
+    pub workload: Arc<Workload>,
+    pub planetlab: Option<Arc<PlanetLabSeries>>,
+}
+
+/// Reads the scenario's traces (generating them first if the scenario says so and they are missing) and its
+/// usage data.
+pub fn load_inputs(scenario: &Scenario, quiet: bool) -> anyhow::Result<Inputs> {
+    let inputs = &scenario.trace;
+    if let (Some(synthesize), InputFile::Disk(instances)) = (&inputs.synthesize, &inputs.instances) {
+        let machines = match &inputs.machines {
+            Some(InputFile::Disk(path)) => path.clone(),
+            _ => synth_machines_path(instances),
+        };
+        if !instances.exists() || !machines.exists() {
+            let spinner = crate::progress::spinner("generating the synthetic trace", quiet);
+            let options = SynthOptions { seed: synthesize.seed, scale: synthesize.scale };
+            let generated = synth_chameleon::generate(&options)
+                .map_err(|message| anyhow::anyhow!("trace.synthesize: {message}"))?;
+            synth_chameleon::write_files(&generated, instances, &machines)?;
+            spinner.finish_and_clear();
+        }
+    }
+    let spinner = crate::progress::spinner("reading the trace", quiet);
+    let options = ReadOptions { lenient: inputs.lenient };
+    let instance_trace = match &inputs.instances {
+        InputFile::Disk(path) => trace::read_instance_trace(path, options)?,
+        InputFile::Embedded { name, bytes } => trace::parse_instance_trace(Path::new(name), bytes, options)?,
+    };
+    let machine_trace = match &inputs.machines {
+        None => None,
+        Some(InputFile::Disk(path)) => Some(trace::read_machine_trace(path, options)?),
+        Some(InputFile::Embedded { name, bytes }) => {
+            Some(trace::machine_events::parse(Path::new(name), bytes, options)?)
+        }
+    };
+    let workload = Workload::new(instance_trace, machine_trace, inputs.preexisting);
+    let planetlab = match &scenario.usage {
+        UsageConfig::Planetlab { dir, day } => {
+            Some(Arc::new(PlanetLabSeries::load(dir, day).map_err(|message| anyhow::anyhow!("usage: {message}"))?))
+        }
+        _ => None,
+    };
+    spinner.finish_and_clear();
+    Ok(Inputs { workload: Arc::new(workload), planetlab })
+}
+
+/// Where `synth` writes the machine events beside an instance trace: `x-instances.csv` → `x-machines.csv`,
+/// any other `x.csv` → `x-machines.csv`.
+pub fn synth_machines_path(instances: &Path) -> std::path::PathBuf {
+    let stem = instances.file_stem().map(|stem| stem.to_string_lossy().into_owned()).unwrap_or_default();
+    let base = stem.strip_suffix("-instances").unwrap_or(&stem);
+    instances.with_file_name(format!("{base}-machines.csv"))
+}
+
+/// The seed of run `index` of a scenario with base seed `base`: SplitMix64 of both, so neighbouring runs get
+/// unrelated streams and the same (base, index) always gives the same seed.
+pub fn run_seed(base: u64, index: u64) -> u64 {
+    let mut z = base ^ index.wrapping_add(1).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^ (z >> 31)
+}
+
+/// Runs one scenario as run `index`. A failure (bad parameter combination, a panic inside a policy) becomes a
+/// failed row; it never aborts the caller.
+pub fn run_one(
+    index: u64,
+    scenario: &Scenario,
+    inputs: &Inputs,
+    on_progress: &dyn Fn(u64),
+) -> (RunRecord, Option<Vec<TickSample>>) {
+    let seed = run_seed(scenario.seed, index);
+    let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<RunOutcome, String> {
+        let demand = DemandModel::new(
+            &scenario.usage,
+            inputs.workload.instances.instances.len(),
+            seed,
+            inputs.planetlab.clone(),
+        )?;
+        Ok(crate::simulation::run(&inputs.workload, scenario, demand, on_progress))
+    }));
+    let result = match attempt {
+        Ok(result) => result,
+        Err(panic) => Err(format!(
+            "internal error (please report it): {}",
+            panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|text| text.to_string()))
+                .unwrap_or_default()
+        )),
+    };
+    let mut record = RunRecord {
+        index,
+        label: scenario.label.clone(),
+        seed,
+        status: RunStatus::Ok,
+        error: None,
+        params: scenario.params.clone(),
+        metrics: None,
+    };
+    match result {
+        Ok(outcome) => {
+            record.metrics = Some(outcome.metrics);
+            (record, outcome.timeseries)
+        }
+        Err(message) => {
+            record.status = RunStatus::Failed;
+            record.error = Some(message);
+            (record, None)
+        }
+    }
+}
+
+/// Checks that `dir` can hold results before any work starts, so a bad `--out` fails at once.
+pub fn prepare_output_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir)
+        .with_context(|| format!("--out {}: cannot create the output directory", dir.display()))?;
+    tempfile::NamedTempFile::new_in(dir)
+        .with_context(|| format!("--out {}: the directory is not writable", dir.display()))?;
+    Ok(())
+}
+
+/// Writes `runs.arrow` and, when any run recorded one, `timeseries.arrow` into `dir`.
+pub fn write_results(
+    dir: &Path,
+    records: &[RunRecord],
+    series: &[(u64, Vec<TickSample>)],
+    scenario_hash: u64,
+) -> anyhow::Result<()> {
+    let metadata = crate::output::file_metadata(scenario_hash);
+    let runs = crate::output::runs_table::runs_batch(records, metadata.clone())?;
+    crate::output::write_ipc_file(&dir.join("runs.arrow"), &runs)?;
+    if !series.is_empty() {
+        let borrowed: Vec<(u64, &[TickSample])> =
+            series.iter().map(|(run, samples)| (*run, samples.as_slice())).collect();
+        let batch = timeseries_batch(&borrowed, metadata)?;
+        crate::output::write_ipc_file(&dir.join("timeseries.arrow"), &batch)?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seeds_differ_per_run_and_are_stable() {
+        assert_eq!(run_seed(1, 0), run_seed(1, 0));
+        assert_ne!(run_seed(1, 0), run_seed(1, 1));
+        assert_ne!(run_seed(1, 0), run_seed(2, 0));
+    }
+
+    #[test]
+    fn machine_file_sits_beside_the_instances() {
+        assert_eq!(synth_machines_path(Path::new("data/x-instances.csv")), Path::new("data/x-machines.csv"));
+        assert_eq!(synth_machines_path(Path::new("trace.csv")), Path::new("trace-machines.csv"));
+    }
+}

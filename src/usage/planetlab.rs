@@ -1,0 +1,159 @@
+//! PlanetLab CPU traces as VM demand.
+//!
+//! A day folder holds one file per PlanetLab VM: 288 integers, the VM's CPU utilisation in percent at 5-minute
+//! steps. Files are read in sorted name order (listing order would make results depend on the file system). A
+//! VM is bound to series `fnv1a(instance uuid) mod n`, so the binding is stable across runs, fleets and
+//! policies, and series value `(tick - start tick) mod 288` is its demand at a tick: the trace is cycled over
+//! lives longer than a day.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use crate::fleet::VmId;
+
+pub fn default_dir() -> PathBuf {
+    PathBuf::from("../../shared/data/planetlab")
+}
+
+pub fn default_day() -> String {
+    "20110303".to_string()
+}
+
+/// All series of one day, as fractions.
+#[derive(Debug)]
+pub struct PlanetLabSeries {
+    pub names: Vec<String>,
+    pub series: Vec<Vec<f32>>,
+}
+
+impl PlanetLabSeries {
+    /// Reads every file of `dir/day`. Errors name the file, the line and the fix.
+    pub fn load(dir: &Path, day: &str) -> Result<PlanetLabSeries, String> {
+        let folder = dir.join(day);
+        let entries = std::fs::read_dir(&folder).map_err(|error| {
+            format!(
+                "cannot read the PlanetLab folder {}: {error}; set usage.dir to the folder holding the day folders \
+                 (e.g. ../shared/data/planetlab) and usage.day to one of its days",
+                folder.display()
+            )
+        })?;
+        let mut paths: Vec<PathBuf> =
+            entries.filter_map(|entry| entry.ok().map(|entry| entry.path())).filter(|path| path.is_file()).collect();
+        paths.sort();
+        if paths.is_empty() {
+            return Err(format!("the PlanetLab folder {} holds no files", folder.display()));
+        }
+        let mut names = Vec::with_capacity(paths.len());
+        let mut series = Vec::with_capacity(paths.len());
+        for path in paths {
+            series.push(read_series(&path)?);
+            names.push(path.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default());
+        }
+        Ok(PlanetLabSeries { names, series })
+    }
+}
+
+fn read_series(path: &Path) -> Result<Vec<f32>, String> {
+    let text = std::fs::read_to_string(path).map_err(|error| format!("{}: cannot read: {error}", path.display()))?;
+    let mut values = Vec::with_capacity(288);
+    for (index, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() {
+            continue;
+        }
+        let percent: f32 = line.parse().map_err(|_| {
+            format!(
+                "{}, line {}: {line:?} is not a CPU percentage; each line must hold one number 0..100",
+                path.display(),
+                index + 1
+            )
+        })?;
+        if !(0.0..=100.0).contains(&percent) {
+            return Err(format!("{}, line {}: CPU percentage {percent} is outside 0..100", path.display(), index + 1));
+        }
+        values.push(percent / 100.0);
+    }
+    if values.is_empty() {
+        return Err(format!("{}: no values; a PlanetLab file holds one percentage per line", path.display()));
+    }
+    Ok(values)
+}
+
+/// Stable 64-bit FNV-1a hash of an instance id.
+pub fn stable_hash(text: &str) -> u64 {
+    use std::hash::Hasher;
+    let mut hasher = fnv::FnvHasher::default();
+    hasher.write(text.as_bytes());
+    hasher.finish()
+}
+
+pub struct PlanetLabDemand {
+    series: Arc<PlanetLabSeries>,
+    /// Per VM: (bound series, tick at which it first started).
+    bindings: Vec<Option<(u32, u64)>>,
+}
+
+impl PlanetLabDemand {
+    pub fn new(vm_count: usize, series: Arc<PlanetLabSeries>) -> PlanetLabDemand {
+        PlanetLabDemand { series, bindings: vec![None; vm_count] }
+    }
+
+    pub fn start(&mut self, vm: VmId, instance_uuid: &str, tick: u64) -> f64 {
+        let count = self.series.series.len() as u64;
+        let binding = *self.bindings[vm as usize].get_or_insert(((stable_hash(instance_uuid) % count) as u32, tick));
+        self.value(binding, tick)
+    }
+
+    pub fn sample(&mut self, vm: VmId, tick: u64) -> f64 {
+        match self.bindings[vm as usize] {
+            Some(binding) => self.value(binding, tick),
+            None => 0.0,
+        }
+    }
+
+    fn value(&self, (series, start): (u32, u64), tick: u64) -> f64 {
+        let values = &self.series.series[series as usize];
+        f64::from(values[(tick.saturating_sub(start) % values.len() as u64) as usize])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn binding_is_stable_and_cycles() {
+        let series = Arc::new(PlanetLabSeries {
+            names: vec!["a".into(), "b".into()],
+            series: vec![vec![0.1, 0.2, 0.3], vec![0.5, 0.6, 0.7]],
+        });
+        let mut demand = PlanetLabDemand::new(1, series);
+        let uuid = "467af885-0000";
+        let expected_series = (stable_hash(uuid) % 2) as usize;
+        let first = demand.start(0, uuid, 10);
+        let values = [[0.1f32, 0.2, 0.3], [0.5, 0.6, 0.7]][expected_series];
+        assert_eq!(first, f64::from(values[0]));
+        assert_eq!(demand.sample(0, 12), f64::from(values[2]));
+        assert_eq!(demand.sample(0, 13), f64::from(values[0]), "cycles after the last value");
+        // FNV-1a of the empty string is its offset basis: the hash is the standard one, hence stable.
+        assert_eq!(stable_hash(""), 0xcbf2_9ce4_8422_2325);
+    }
+
+    #[test]
+    fn reads_the_real_day_in_sorted_order() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/planetlab");
+        if !dir.exists() {
+            return; // ../shared is absent: nothing to read.
+        }
+        let day = PlanetLabSeries::load(&dir, "20110303").unwrap();
+        assert_eq!(day.series.len(), 1052);
+        assert!(day.names.windows(2).all(|pair| pair[0] < pair[1]));
+        assert!(day.series.iter().all(|values| values.len() == 288));
+    }
+
+    #[test]
+    fn missing_folder_names_the_fix() {
+        let error = PlanetLabSeries::load(Path::new("/nonexistent"), "20110303").unwrap_err();
+        assert!(error.contains("/nonexistent/20110303") && error.contains("usage.dir"), "{error}");
+    }
+}
