@@ -144,7 +144,7 @@ impl<'a> Simulation<'a> {
                     if let Some(event) = vm_events.advance() {
                         self.counters.events += 1;
                         self.apply_vm_event(event);
-                        if vm_events.consumed() % PROGRESS_EVERY == 0 {
+                        if vm_events.consumed().is_multiple_of(PROGRESS_EVERY) {
                             on_progress(vm_events.consumed() as u64);
                         }
                     }
