@@ -6,6 +6,7 @@
 
 pub mod lifecycle;
 pub mod machine_events;
+mod instance_rows;
 pub mod python_dict;
 pub mod starcompactor_csv;
 pub mod starcompactor_jsonl;
