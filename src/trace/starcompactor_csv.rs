@@ -36,7 +36,7 @@ enum SizeColumns {
 }
 
 /// Reads header fields as trimmed text (a UTF-8 byte-order mark on the first name is dropped).
-fn header_names(path: &Path, header: &ByteRecord) -> Result<Vec<String>, TraceError> {
+pub(crate) fn header_names(path: &Path, header: &ByteRecord) -> Result<Vec<String>, TraceError> {
     header
         .iter()
         .enumerate()
