@@ -16,7 +16,7 @@
 
 use super::instance_rows::{is_missing, parse_size, parse_time, SizeText, HOST_NAME, PROPERTIES};
 use super::python_dict::{self, PyValue};
-use super::starcompactor_csv::{csv_row_error, find_columns, header_names};
+use super::starcompactor_csv::{check_utf8, csv_row_error, find_columns, header_names, LineCounter};
 use super::{HostCapacity, MachineEventKind, MachineLayout, MachineRecord, MachineTrace, ReadOptions, SkippedRow};
 use super::TraceError;
 use csv::ByteRecord;
@@ -120,6 +120,7 @@ impl Columns {
     }
 
     fn row<'r>(&self, path: &Path, line: u64, record: &'r ByteRecord) -> Result<Row<'r>, TraceError> {
+        check_utf8(path, line, record, &self.names)?;
         let time_text = self.text(path, line, record, self.time)?;
         let time_ms = parse_time(path, line, EVENT_TIME, Some(time_text))?.ok_or_else(|| {
             TraceError::row(path, line, EVENT_TIME, "EVENT_TIME is empty; every machine event needs the time it happened")
@@ -220,16 +221,17 @@ pub fn parse(path: &Path, bytes: &[u8], options: ReadOptions) -> Result<MachineT
     let mut trace = MachineTrace { source: path.to_path_buf(), layout: Some(layout), ..MachineTrace::default() };
     let mut host_ids: FnvHashMap<String, u32> = FnvHashMap::default();
     let mut rows_seen = 0_u64;
+    let mut lines = LineCounter::new(bytes);
     loop {
         let (line, outcome) = match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
-                let line = record.position().map_or(0, |position| position.line());
+                let line = lines.line_of(record.position());
                 (line, columns.row(path, line, &record))
             }
             Err(error) => {
-                let (line, trace_error) = csv_row_error(path, &columns.names, &error);
-                (line, Err(trace_error))
+                let line = lines.line_of(error.position());
+                (line, Err(csv_row_error(path, &columns.names, &error, line)))
             }
         };
         rows_seen += 1;

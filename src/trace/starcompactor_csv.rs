@@ -130,6 +130,7 @@ impl Columns {
     }
 
     fn row<'r>(&self, path: &Path, line: u64, record: &'r ByteRecord) -> Result<RowText<'r>, TraceError> {
+        check_utf8(path, line, record, &self.names)?;
         let text = |index| self.text(path, line, record, index).map(|text| Some(Cow::Borrowed(text)));
         let sizes = match self.sizes {
             SizeColumns::Separate { memory_mb, disk_gb, vcpus } => SizesText {
@@ -155,11 +156,58 @@ impl Columns {
     }
 }
 
+/// Physical line numbers of records, from their byte offsets. The csv crate's own `Position::line` lags by
+/// one on some inputs (its fast path does not count every newline), so lines are counted here: the line of a
+/// record is the line of its first byte, after any line breaks left over from the previous record or blank
+/// lines skipped by the reader. Offsets only grow, so counting is linear over the whole file.
+pub(crate) struct LineCounter<'b> {
+    bytes: &'b [u8],
+    counted_to: usize,
+    line: u64,
+}
+
+impl<'b> LineCounter<'b> {
+    pub fn new(bytes: &'b [u8]) -> LineCounter<'b> {
+        LineCounter { bytes, counted_to: 0, line: 1 }
+    }
+
+    /// The 1-based line of the record whose reading started at byte `offset`.
+    pub fn line_of(&mut self, position: Option<&csv::Position>) -> u64 {
+        let Some(position) = position else { return self.line };
+        let mut start = usize::try_from(position.byte()).unwrap_or(usize::MAX).min(self.bytes.len());
+        while matches!(self.bytes.get(start), Some(b'\r' | b'\n')) {
+            start += 1;
+        }
+        if start >= self.counted_to {
+            self.line += self.bytes[self.counted_to..start].iter().filter(|&&byte| byte == b'\n').count() as u64;
+            self.counted_to = start;
+        }
+        self.line
+    }
+}
+
+/// Checks every field, used or not, so that a file in another encoding is reported rather than half read.
+pub(crate) fn check_utf8(path: &Path, line: u64, record: &ByteRecord, names: &[String]) -> Result<(), TraceError> {
+    for (index, field) in record.iter().enumerate() {
+        if let Err(error) = std::str::from_utf8(field) {
+            return Err(TraceError::row(
+                path,
+                line,
+                names.get(index).map_or("(unnamed column)", String::as_str),
+                format!(
+                    "not valid UTF-8 (bad byte at offset {}); the file must be UTF-8 text, so re-save it as UTF-8",
+                    error.valid_up_to()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Turns a CSV parse error into a row error; a row with the wrong number of fields names the first column it
 /// lacks (or the header's count when it has too many).
-pub(crate) fn csv_row_error(path: &Path, names: &[String], error: &csv::Error) -> (u64, TraceError) {
-    let line = error.position().map_or(0, |position| position.line());
-    let trace_error = match error.kind() {
+pub(crate) fn csv_row_error(path: &Path, names: &[String], error: &csv::Error, line: u64) -> TraceError {
+    match error.kind() {
         csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
             let expected = *expected_len as usize;
             let found = *len as usize;
@@ -180,8 +228,7 @@ pub(crate) fn csv_row_error(path: &Path, names: &[String], error: &csv::Error) -
             }
         }
         _ => TraceError::row(path, line, "(row)", format!("cannot read the CSV row: {error}")),
-    };
-    (line, trace_error)
+    }
 }
 
 /// Reads a StarCompactor instance-event CSV. Rows are sorted by `FINISH_TIME`, stably.
@@ -201,17 +248,18 @@ pub fn parse(path: &Path, bytes: &[u8], options: ReadOptions) -> Result<Instance
     let names = header_names(path, &record)?;
     let (columns, layout) = Columns::from_header(path, names)?;
     let mut builder = InstanceTraceBuilder::new(path, layout, options);
+    let mut lines = LineCounter::new(bytes);
     loop {
         match reader.read_byte_record(&mut record) {
             Ok(false) => break,
             Ok(true) => {
-                let line = record.position().map_or(0, |position| position.line());
+                let line = lines.line_of(record.position());
                 let outcome = columns.row(path, line, &record).and_then(|row| builder.push(row));
                 builder.handle(line, outcome)?;
             }
             Err(error) => {
-                let (line, trace_error) = csv_row_error(path, &columns.names, &error);
-                builder.handle(line, Err(trace_error))?;
+                let line = lines.line_of(error.position());
+                builder.handle(line, Err(csv_row_error(path, &columns.names, &error, line)))?;
             }
         }
     }
@@ -292,6 +340,15 @@ mod tests {
         let text = format!("{HEADER_2018}\n{ROW_BUILD}\nu2,compute_stop_instance,2015");
         let error = read(&text, false).unwrap_err().to_string();
         assert!(error.contains("line 3, field START_SEC: the row has 3 fields but the header has 15"), "{error}");
+    }
+
+    #[test]
+    fn line_numbers_survive_quoted_fields_crlf_and_blank_lines() {
+        let header = HEADER_PROPERTIES;
+        let row = |uuid: &str| format!("{uuid},compute_stop_instance,,,2015-09-17T18:25:06,,,Success,n,u,p,h,\"{{'vcpus': 1}}\"");
+        let text = format!("{header}\r\n{}\r\n\r\n{}\r\n\n{}", row("a"), row("b"), row("c"));
+        let trace = read(&text, false).unwrap();
+        assert_eq!(trace.records.iter().map(|record| record.line).collect::<Vec<_>>(), vec![2, 4, 6]);
     }
 
     #[test]
