@@ -247,7 +247,7 @@ pub fn parse(path: &Path, bytes: &[u8], options: ReadOptions) -> Result<Instance
     }
     let names = header_names(path, &record)?;
     let (columns, layout) = Columns::from_header(path, names)?;
-    let mut builder = InstanceTraceBuilder::new(path, layout, options);
+    let mut builder = InstanceTraceBuilder::new(path, layout, options, bytes.len() / 160);
     let mut lines = LineCounter::new(bytes);
     loop {
         match reader.read_byte_record(&mut record) {

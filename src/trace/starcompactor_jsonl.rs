@@ -92,7 +92,7 @@ fn truncate(text: &str) -> String {
 
 /// Reads StarCompactor `--jsons` output. Records are sorted by `FINISH_TIME`, stably.
 pub fn parse(path: &Path, bytes: &[u8], options: ReadOptions) -> Result<InstanceTrace, TraceError> {
-    let mut builder = InstanceTraceBuilder::new(path, InstanceLayout::JsonLines, options);
+    let mut builder = InstanceTraceBuilder::new(path, InstanceLayout::JsonLines, options, bytes.len() / 400);
     for (index, raw_line) in bytes.split(|&byte| byte == b'\n').enumerate() {
         let line = index as u64 + 1;
         let raw_line = raw_line.strip_suffix(b"\r").unwrap_or(raw_line);
