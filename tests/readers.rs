@@ -140,7 +140,9 @@ mod real_chameleon_files {
 
     #[test]
     fn chi_tacc() {
-        let Some(path) = real_file("chi_tacc_baremetal_machine_events.csv") else { return };
+        let Some(path) = real_file("chi_tacc_baremetal_machine_events.csv") else {
+            return;
+        };
         let trace = read_machine_trace(&path, STRICT).unwrap();
         assert_eq!(trace.layout, Some(MachineLayout::CsvProperties));
         assert_eq!(trace.records.len(), 2229);
@@ -165,12 +167,15 @@ mod real_chameleon_files {
 
     #[test]
     fn chi_uc() {
-        let Some(path) = real_file("chi_uc_baremetal_machine_events.csv") else { return };
+        let Some(path) = real_file("chi_uc_baremetal_machine_events.csv") else {
+            return;
+        };
         let trace = read_machine_trace(&path, STRICT).unwrap();
         assert_eq!(trace.records.len(), 1367);
         assert_eq!(trace.hosts.len(), 155);
         assert!(trace.skipped.is_empty());
-        let kinds = [MachineEventKind::Create, MachineEventKind::Update, MachineEventKind::Enable, MachineEventKind::Disable];
+        let kinds =
+            [MachineEventKind::Create, MachineEventKind::Update, MachineEventKind::Enable, MachineEventKind::Disable];
         assert!(trace.records.iter().all(|record| kinds.contains(&record.kind)));
         let with_vcpus = trace.records.iter().filter(|record| record.capacity.vcpus.is_some()).count();
         assert!(with_vcpus > 1000, "{with_vcpus}");
@@ -231,7 +236,8 @@ mod bad_inputs {
         assert!(error.contains("found:    UUID,EVENT,TIME"), "{error}");
         assert!(error.contains(starcompactor_csv::HEADER_2018), "{error}");
         assert!(error.contains(starcompactor_csv::HEADER_PROPERTIES), "{error}");
-        let error = machine_events::parse(Path::new("m.csv"), b"HOST,EVENT\nh,CREATE\n", STRICT).unwrap_err().to_string();
+        let error =
+            machine_events::parse(Path::new("m.csv"), b"HOST,EVENT\nh,CREATE\n", STRICT).unwrap_err().to_string();
         assert!(error.contains(machine_events::HEADER_2018) && error.contains(machine_events::HEADER_PROPERTIES));
     }
 
@@ -250,7 +256,8 @@ mod bad_inputs {
 
     #[test]
     fn none_sizes_are_not_an_error() {
-        let (result, _) = read_instances("ok.csv", &with_rows(&[&BUILD.replace("512,1,1,", "None,None,None,")]), STRICT);
+        let (result, _) =
+            read_instances("ok.csv", &with_rows(&[&BUILD.replace("512,1,1,", "None,None,None,")]), STRICT);
         let trace = result.unwrap();
         assert_eq!(trace.instances[0].flavor, None);
         // A partly known size is no flavor either.
@@ -282,7 +289,10 @@ mod bad_inputs {
 
     #[test]
     fn negative_duration() {
-        let row = BUILD.replace("2015-09-17 18:24:56,66296.0,2015-09-17 18:25:06", "2015-09-17 18:25:06,66306.0,2015-09-17 18:24:56");
+        let row = BUILD.replace(
+            "2015-09-17 18:24:56,66296.0,2015-09-17 18:25:06",
+            "2015-09-17 18:25:06,66306.0,2015-09-17 18:24:56",
+        );
         let error = instance_error(&with_rows(&[&row]));
         assert!(error.contains(", line 2, field FINISH_TIME:"), "{error}");
         assert!(error.contains("\"2015-09-17 18:24:56\" is before START_TIME \"2015-09-17 18:25:06\""), "{error}");
@@ -311,7 +321,10 @@ mod bad_inputs {
 
     #[test]
     fn lenient_mode_skips_every_bad_row() {
-        let negative = BUILD.replace("2015-09-17 18:24:56,66296.0,2015-09-17 18:25:06", "2015-09-17 18:25:06,66306.0,2015-09-17 18:24:56");
+        let negative = BUILD.replace(
+            "2015-09-17 18:24:56,66296.0,2015-09-17 18:25:06",
+            "2015-09-17 18:25:06,66306.0,2015-09-17 18:24:56",
+        );
         let mut bytes = with_rows(&[
             &BUILD.replace("512,1,1,", "512,1,four,"),
             &BUILD.replace("2015-09-17 18:25:06", "2015-13-45 18:25:06"),
@@ -424,7 +437,8 @@ fn speed_of_a_full_size_trace() {
     let mut text = format!("{}\n", starcompactor_csv::HEADER_2018);
     for row in 0..237_000_u64 {
         let instance = row / 2;
-        let (event, minute) = if row % 2 == 0 { ("compute__do_build_and_run_instance", 0) } else { ("compute_terminate_instance", 30) };
+        let (event, minute) =
+            if row % 2 == 0 { ("compute__do_build_and_run_instance", 0) } else { ("compute_terminate_instance", 30) };
         let hour = (instance / 60) % 24;
         let day = 1 + (instance / 1440) % 28;
         text.push_str(&format!(

@@ -117,14 +117,16 @@ pub(crate) fn is_missing(text: &str) -> bool {
 /// Checks a size: a whole, non-negative number, or missing. Accepts `512.0` (pandas writes integer columns
 /// with missing values as floats).
 pub(crate) fn parse_size(path: &Path, line: u64, size: &SizeText<'_>) -> Result<Option<u64>, TraceError> {
-    let Some(text) = size.text.as_deref().map(str::trim) else { return Ok(None) };
+    let Some(text) = size.text.as_deref().map(str::trim) else {
+        return Ok(None);
+    };
     if is_missing(text) {
         return Ok(None);
     }
     let value = match text.parse::<u64>() {
         Ok(value) => Some(value),
         Err(_) => match text.parse::<f64>() {
-            Ok(float) if float.is_finite() && float.fract() == 0.0 && float >= 0.0 && float < 1.8e19 => {
+            Ok(float) if float.fract() == 0.0 && (0.0..1.8e19).contains(&float) => {
                 Some(float as u64)
             }
             Ok(float) if float < 0.0 => {
@@ -150,7 +152,9 @@ pub(crate) fn parse_size(path: &Path, line: u64, size: &SizeText<'_>) -> Result<
 
 /// Checks a timestamp with [`parse_naive_utc_ms`]; `None` when missing.
 pub(crate) fn parse_time(path: &Path, line: u64, field: &str, text: Option<&str>) -> Result<Option<i64>, TraceError> {
-    let Some(text) = text.map(str::trim) else { return Ok(None) };
+    let Some(text) = text.map(str::trim) else {
+        return Ok(None);
+    };
     if is_missing(text) {
         return Ok(None);
     }
@@ -176,9 +180,9 @@ fn fast_naive_utc_ms(text: &str) -> Option<i64> {
         return None;
     }
     let number = |range: std::ops::Range<usize>| -> Option<u32> {
-        bytes[range].iter().try_fold(0_u32, |value, &byte| {
-            byte.is_ascii_digit().then(|| value * 10 + u32::from(byte - b'0'))
-        })
+        bytes[range]
+            .iter()
+            .try_fold(0_u32, |value, &byte| byte.is_ascii_digit().then(|| value * 10 + u32::from(byte - b'0')))
     };
     let (year, month, day) = (number(0..4)?, number(5..7)?, number(8..10)?);
     let (hour, minute, second) = (number(11..13)?, number(14..16)?, number(17..19)?);
@@ -255,7 +259,12 @@ impl<'p> InstanceTraceBuilder<'p> {
     pub fn push(&mut self, row: RowText<'_>) -> Result<(), TraceError> {
         let path = self.path;
         let line = row.line;
-        fn required<'t>(path: &Path, line: u64, field: &str, text: &'t Option<Cow<'_, str>>) -> Result<&'t str, TraceError> {
+        fn required<'t>(
+            path: &Path,
+            line: u64,
+            field: &str,
+            text: &'t Option<Cow<'_, str>>,
+        ) -> Result<&'t str, TraceError> {
             match text.as_deref().map(str::trim) {
                 Some(text) if !is_missing(text) => Ok(text),
                 _ => Err(TraceError::row(path, line, field, format!("{field} is empty; every event needs one"))),
@@ -435,9 +444,17 @@ mod tests {
             assert!(fast_naive_utc_ms(text).is_some(), "{text}");
         }
         // Shapes the fast path leaves to chrono (it must answer None, never a different value).
-        for text in ["2015-02-30 00:00:00", "2015-13-01 00:00:00", "2015-09-17 24:00:00", "2015-09-17 23:59:60",
-            "2015-09-17 18:24:56.", "2015-09-17 18:24:56.1234567890", "2015-09-17", "15-09-17 18:24:56", "2015-09-17 18:24:5x"]
-        {
+        for text in [
+            "2015-02-30 00:00:00",
+            "2015-13-01 00:00:00",
+            "2015-09-17 24:00:00",
+            "2015-09-17 23:59:60",
+            "2015-09-17 18:24:56.",
+            "2015-09-17 18:24:56.1234567890",
+            "2015-09-17",
+            "15-09-17 18:24:56",
+            "2015-09-17 18:24:5x",
+        ] {
             assert_eq!(fast_naive_utc_ms(text), None, "{text}");
         }
     }

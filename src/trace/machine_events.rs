@@ -17,15 +17,16 @@
 use super::instance_rows::{is_missing, parse_size, parse_time, SizeText, HOST_NAME, PROPERTIES};
 use super::python_dict::{self, PyValue};
 use super::starcompactor_csv::{check_utf8, csv_row_error, find_columns, header_names, LineCounter};
-use super::{HostCapacity, MachineEventKind, MachineLayout, MachineRecord, MachineTrace, ReadOptions, SkippedRow};
 use super::TraceError;
+use super::{HostCapacity, MachineEventKind, MachineLayout, MachineRecord, MachineTrace, ReadOptions, SkippedRow};
 use csv::ByteRecord;
 use fnv::FnvHashMap;
 use std::borrow::Cow;
 use std::path::Path;
 
 /// The header of the published 2018 KVM machine-event trace.
-pub const HEADER_2018: &str = "EVENT_TIME,EVENT_TIME_SEC,HOST_NAME (PHYSICAL),RACK,EVENT,VCPU_CAPACITY,MEMORY_CAPACITY_MB,DISK_CAPACITY_GB";
+pub const HEADER_2018: &str =
+    "EVENT_TIME,EVENT_TIME_SEC,HOST_NAME (PHYSICAL),RACK,EVENT,VCPU_CAPACITY,MEMORY_CAPACITY_MB,DISK_CAPACITY_GB";
 /// The header current StarCompactor writes.
 pub const HEADER_PROPERTIES: &str = "EVENT_TIME,EVENT_TIME_SEC,HOST_NAME (PHYSICAL),EVENT,PROPERTIES";
 
@@ -123,15 +124,30 @@ impl Columns {
         check_utf8(path, line, record, &self.names)?;
         let time_text = self.text(path, line, record, self.time)?;
         let time_ms = parse_time(path, line, EVENT_TIME, Some(time_text))?.ok_or_else(|| {
-            TraceError::row(path, line, EVENT_TIME, "EVENT_TIME is empty; every machine event needs the time it happened")
+            TraceError::row(
+                path,
+                line,
+                EVENT_TIME,
+                "EVENT_TIME is empty; every machine event needs the time it happened",
+            )
         })?;
         let host = self.text(path, line, record, self.host)?;
         if is_missing(host) {
-            return Err(TraceError::row(path, line, HOST_NAME, "the host name is empty; every machine event names its host"));
+            return Err(TraceError::row(
+                path,
+                line,
+                HOST_NAME,
+                "the host name is empty; every machine event names its host",
+            ));
         }
         let event = self.text(path, line, record, self.event)?;
         let kind = kind_from_text(event).ok_or_else(|| {
-            TraceError::row(path, line, EVENT, format!("{event:?} is not a machine event; use one of {ACCEPTED_EVENTS}"))
+            TraceError::row(
+                path,
+                line,
+                EVENT,
+                format!("{event:?} is not a machine event; use one of {ACCEPTED_EVENTS}"),
+            )
         })?;
         let (capacity, rack) = match self.capacity {
             CapacityColumns::Separate { rack, vcpus, memory_mb, disk_gb } => {
@@ -147,16 +163,19 @@ impl Columns {
                 let rack = self.text(path, line, record, rack)?;
                 (capacity, (!is_missing(rack)).then(|| rack.to_string()))
             }
-            CapacityColumns::Properties(index) => properties_capacity(path, line, self.text(path, line, record, index)?)?,
+            CapacityColumns::Properties(index) => {
+                properties_capacity(path, line, self.text(path, line, record, index)?)?
+            }
         };
         Ok(Row { host, time_ms, kind, capacity, rack })
     }
 }
 
 fn to_vcpus(path: &Path, line: u64, field: &str, value: Option<u64>) -> Result<Option<u32>, TraceError> {
-    value.map(u32::try_from).transpose().map_err(|_| {
-        TraceError::row(path, line, field, "the vCPU count is too large; it must fit in 32 bits")
-    })
+    value
+        .map(u32::try_from)
+        .transpose()
+        .map_err(|_| TraceError::row(path, line, field, "the vCPU count is too large; it must fit in 32 bits"))
 }
 
 /// Capacity and rack from a PROPERTIES cell, KVM keys first, then bare-metal Blazar keys (see the module doc).
@@ -171,7 +190,9 @@ fn properties_capacity(path: &Path, line: u64, text: &str) -> Result<(HostCapaci
     })?;
     // Reads `key` as a whole number, naming it as PROPERTIES['key'] in messages.
     let number = |key: &str| -> Result<Option<u64>, TraceError> {
-        let Some(value) = python_dict::get(&entries, key) else { return Ok(None) };
+        let Some(value) = python_dict::get(&entries, key) else {
+            return Ok(None);
+        };
         let field = format!("{PROPERTIES}['{key}']");
         let text = value.as_text();
         parse_size(path, line, &SizeText::new("", text)).map_err(|error| match error {
@@ -212,7 +233,9 @@ pub fn parse(path: &Path, bytes: &[u8], options: ReadOptions) -> Result<MachineT
         Ok(false) => {
             return Err(TraceError::file(
                 path,
-                format!("the file is empty; expected a StarCompactor machine-event CSV with the header {HEADER_PROPERTIES}"),
+                format!(
+                    "the file is empty; expected a StarCompactor machine-event CSV with the header {HEADER_PROPERTIES}"
+                ),
             ))
         }
         Err(error) => return Err(TraceError::file(path, format!("line 1: cannot read the header: {error}"))),
@@ -287,7 +310,10 @@ mod tests {
         assert_eq!(trace.hosts, vec!["hostB", "hostA"]);
         assert_eq!(trace.records[0].host, 1);
         assert_eq!(trace.records[0].capacity, HostCapacity { vcpus: Some(40), memory_mb: None, disk_gb: None });
-        assert_eq!(trace.records[1].capacity, HostCapacity { vcpus: Some(48), memory_mb: Some(128536), disk_gb: Some(156336) });
+        assert_eq!(
+            trace.records[1].capacity,
+            HostCapacity { vcpus: Some(48), memory_mb: Some(128536), disk_gb: Some(156336) }
+        );
         assert_eq!(trace.records[1].rack.as_deref(), Some("c07"));
         assert_eq!(trace.records[1].line, 2);
     }
@@ -322,8 +348,18 @@ mod tests {
         let trace = read(&text, true).unwrap();
         assert_eq!(trace.records.len(), 0);
         assert_eq!(trace.skipped.len(), 3);
-        assert!(trace.skipped[1].reason.contains("line 3, field PROPERTIES['architecture.smt_size']: \"lots\" is not a whole number"), "{:?}", trace.skipped);
-        assert!(trace.skipped[2].reason.contains("line 4, field EVENT_TIME: \"yesterday\" is not a timestamp"), "{:?}", trace.skipped);
+        assert!(
+            trace.skipped[1]
+                .reason
+                .contains("line 3, field PROPERTIES['architecture.smt_size']: \"lots\" is not a whole number"),
+            "{:?}",
+            trace.skipped
+        );
+        assert!(
+            trace.skipped[2].reason.contains("line 4, field EVENT_TIME: \"yesterday\" is not a timestamp"),
+            "{:?}",
+            trace.skipped
+        );
     }
 
     #[test]

@@ -127,7 +127,9 @@ impl Parser<'_> {
         let character = self.text[..self.pos].chars().count() + 1;
         match self.text[self.pos..].chars().next() {
             Some(found) => format!("expected {expected} at character {character}, found {found:?}"),
-            None => format!("expected {expected} at character {character}, found the end of the text"),
+            None => {
+                format!("expected {expected} at character {character}, found the end of the text")
+            }
         }
     }
 
@@ -138,9 +140,7 @@ impl Parser<'_> {
                 self.string(quote).map(PyValue::Str)
             }
             // Python 2 unicode and bytes literals: u'x', b'x'.
-            Some(b'u' | b'b' | b'U' | b'B')
-                if matches!(self.text.as_bytes().get(self.pos + 1), Some(b'\'' | b'"')) =>
-            {
+            Some(b'u' | b'b' | b'U' | b'B') if matches!(self.text.as_bytes().get(self.pos + 1), Some(b'\'' | b'"')) => {
                 self.pos += 1;
                 self.value()
             }
@@ -156,7 +156,7 @@ impl Parser<'_> {
         let mut out = String::new();
         loop {
             let rest = &self.text[self.pos..];
-            let Some(stop) = rest.find(|c: char| c == quote as char || c == '\\') else {
+            let Some(stop) = rest.find([quote as char, '\\']) else {
                 self.pos = self.text.len();
                 return Err(self.error(&format!("the closing {}", quote as char)));
             };
@@ -292,8 +292,8 @@ mod tests {
 
     #[test]
     fn parses_all_scalar_kinds() {
-        let entries = parse(r#"{'key': 'value', 'k2': 12, 'k3': None, 'k4': 1.5, 'k5': True, "k6": "d\"q", 'k7': -3}"#)
-            .unwrap();
+        let entries =
+            parse(r#"{'key': 'value', 'k2': 12, 'k3': None, 'k4': 1.5, 'k5': True, "k6": "d\"q", 'k7': -3}"#).unwrap();
         assert_eq!(
             entries,
             vec![
@@ -347,7 +347,10 @@ mod tests {
     #[test]
     fn errors_say_what_was_expected_where() {
         assert_eq!(parse("{'a' 1}").unwrap_err(), "expected ':' after a key at character 6, found '1'");
-        assert_eq!(parse("{'a': 1").unwrap_err(), "expected ',' or '}' after a value at character 8, found the end of the text");
+        assert_eq!(
+            parse("{'a': 1").unwrap_err(),
+            "expected ',' or '}' after a value at character 8, found the end of the text"
+        );
         assert!(parse("{'a': 'open").unwrap_err().contains("the closing '"));
         assert!(parse("[1]").unwrap_err().starts_with("expected '{' to open the dict at character 1"));
         assert!(parse("{'a': four}").unwrap_err().contains("at character 7"));

@@ -43,7 +43,10 @@ pub(crate) fn header_names(path: &Path, header: &ByteRecord) -> Result<Vec<Strin
         .map(|(index, bytes)| {
             let bytes = if index == 0 { bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes) } else { bytes };
             std::str::from_utf8(bytes).map(|name| name.trim().to_string()).map_err(|_| {
-                TraceError::file(path, format!("line 1: header field {} is not valid UTF-8; the file must be UTF-8 text", index + 1))
+                TraceError::file(
+                    path,
+                    format!("line 1: header field {} is not valid UTF-8; the file must be UTF-8 text", index + 1),
+                )
             })
         })
         .collect()
@@ -74,7 +77,10 @@ impl Columns {
         let (sizes, layout) = match find_columns(&names, &layout_2018) {
             Ok(_) => {
                 let found = find_columns(&names, &[MEMORY_MB, DISK_GB, VCPUS]).unwrap_or_default();
-                (SizeColumns::Separate { memory_mb: found[0], disk_gb: found[1], vcpus: found[2] }, InstanceLayout::Csv2018)
+                (
+                    SizeColumns::Separate { memory_mb: found[0], disk_gb: found[1], vcpus: found[2] },
+                    InstanceLayout::Csv2018,
+                )
             }
             Err(missing_2018) => match find_columns(&names, &layout_properties) {
                 Ok(_) => {
@@ -173,7 +179,9 @@ impl<'b> LineCounter<'b> {
 
     /// The 1-based line of the record whose reading started at byte `offset`.
     pub fn line_of(&mut self, position: Option<&csv::Position>) -> u64 {
-        let Some(position) = position else { return self.line };
+        let Some(position) = position else {
+            return self.line;
+        };
         let mut start = usize::try_from(position.byte()).unwrap_or(usize::MAX).min(self.bytes.len());
         while matches!(self.bytes.get(start), Some(b'\r' | b'\n')) {
             start += 1;
@@ -223,7 +231,9 @@ pub(crate) fn csv_row_error(path: &Path, names: &[String], error: &csv::Error, l
                     path,
                     line,
                     "(end of row)",
-                    format!("the row has {found} fields but the header has {expected}; quote fields that contain commas"),
+                    format!(
+                        "the row has {found} fields but the header has {expected}; quote fields that contain commas"
+                    ),
                 )
             }
         }
@@ -240,7 +250,9 @@ pub fn parse(path: &Path, bytes: &[u8], options: ReadOptions) -> Result<Instance
         Ok(false) => {
             return Err(TraceError::file(
                 path,
-                format!("the file is empty; expected a StarCompactor instance-event CSV with the header {HEADER_PROPERTIES}"),
+                format!(
+                "the file is empty; expected a StarCompactor instance-event CSV with the header {HEADER_PROPERTIES}"
+            ),
             ))
         }
         Err(error) => return Err(TraceError::file(path, format!("line 1: cannot read the header: {error}"))),
@@ -345,7 +357,9 @@ mod tests {
     #[test]
     fn line_numbers_survive_quoted_fields_crlf_and_blank_lines() {
         let header = HEADER_PROPERTIES;
-        let row = |uuid: &str| format!("{uuid},compute_stop_instance,,,2015-09-17T18:25:06,,,Success,n,u,p,h,\"{{'vcpus': 1}}\"");
+        let row = |uuid: &str| {
+            format!("{uuid},compute_stop_instance,,,2015-09-17T18:25:06,,,Success,n,u,p,h,\"{{'vcpus': 1}}\"")
+        };
         let text = format!("{header}\r\n{}\r\n\r\n{}\r\n\n{}", row("a"), row("b"), row("c"));
         let trace = read(&text, false).unwrap();
         assert_eq!(trace.records.iter().map(|record| record.line).collect::<Vec<_>>(), vec![2, 4, 6]);

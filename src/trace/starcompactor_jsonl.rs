@@ -134,9 +134,12 @@ mod tests {
 
     #[test]
     fn bad_lines_name_line_and_field() {
-        let good = br#"{"INSTANCE_UUID": "u1", "EVENT": "e", "FINISH_TIME": "2015-09-17T18:25:06", "RESULT": "Success"}"#;
+        let good =
+            br#"{"INSTANCE_UUID": "u1", "EVENT": "e", "FINISH_TIME": "2015-09-17T18:25:06", "RESULT": "Success"}"#;
         let mut text = good.to_vec();
-        text.extend_from_slice(b"\n[1, 2]\n{\"INSTANCE_UUID\": \"u2\", \"EVENT\": \"e\", \"RESULT\": \"Success\"}\n\xff\xfe\n{broken\n");
+        text.extend_from_slice(
+            b"\n[1, 2]\n{\"INSTANCE_UUID\": \"u2\", \"EVENT\": \"e\", \"RESULT\": \"Success\"}\n\xff\xfe\n{broken\n",
+        );
         let error = read(&text, false).unwrap_err().to_string();
         assert!(error.contains("i.jsonl, line 2, field (line): expected a JSON object"), "{error}");
         let trace = read(&text, true).unwrap();
