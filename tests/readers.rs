@@ -276,15 +276,15 @@ mod bad_inputs {
     #[test]
     fn non_utf8_bytes() {
         let mut bytes = with_rows(&[BUILD]);
-        bytes.extend_from_slice(&BUILD.replace(",vm,", ",v\u{1}m,").replace('\u{1}', "\u{FFFD}").into_bytes());
-        // Replace the UTF-8 replacement character with a lone invalid byte.
-        let text_end = bytes.len();
-        let bad = String::from("\u{FFFD}").into_bytes();
-        let position = bytes.windows(bad.len()).position(|window| window == bad.as_slice()).unwrap();
-        bytes.splice(position..position + bad.len(), [0xFF]);
-        assert!(bytes.len() < text_end);
+        // A Latin-1 "é" (0xE9) in INSTANCE_NAME, a column the reader does not otherwise use.
+        bytes.extend_from_slice(&BUILD.replace(",vm,", ",caf\u{1},").into_bytes());
+        let marker = bytes.iter().position(|&byte| byte == 1).unwrap();
+        bytes[marker] = 0xE9;
         let error = instance_error(&bytes);
-        assert!(error.contains(", line 3, field INSTANCE_NAME: not valid UTF-8"), "{error}");
+        assert!(error.contains(", line 3, field INSTANCE_NAME: not valid UTF-8 (bad byte at offset 3)"), "{error}");
+        let mut header = b"\xFF".to_vec();
+        header.extend_from_slice(&with_rows(&[BUILD]));
+        assert!(instance_error(&header).contains("line 1: header field 1 is not valid UTF-8"));
     }
 
     #[test]
