@@ -126,9 +126,7 @@ pub(crate) fn parse_size(path: &Path, line: u64, size: &SizeText<'_>) -> Result<
     let value = match text.parse::<u64>() {
         Ok(value) => Some(value),
         Err(_) => match text.parse::<f64>() {
-            Ok(float) if float.fract() == 0.0 && (0.0..1.8e19).contains(&float) => {
-                Some(float as u64)
-            }
+            Ok(float) if float.fract() == 0.0 && (0.0..1.8e19).contains(&float) => Some(float as u64),
             Ok(float) if float < 0.0 => {
                 return Err(TraceError::row(
                     path,
