@@ -4,6 +4,7 @@
 //! event time, stably (input order breaks ties). Nothing here knows about simulation; the lifecycle rules that
 //! turn raw records into VM arrivals and departures live in [`lifecycle`].
 
+mod instance_rows;
 pub mod lifecycle;
 pub mod machine_events;
 pub mod python_dict;
