@@ -208,6 +208,18 @@ fn validate(args: ValidateArgs) -> Result<(), Failure> {
             }
         }
     }
+    if let crate::usage::UsageConfig::Planetlab { dir, day } = &scenario.usage {
+        let folder = dir.join(day);
+        if !folder.is_dir() {
+            return Err(anyhow::anyhow!(
+                "{}, field usage.dir/usage.day: PlanetLab folder {} does not exist; set usage.dir to the folder \
+                 holding the day folders (e.g. ../shared/data/planetlab, relative to the scenario file)",
+                scenario.origin,
+                folder.display()
+            )
+            .into());
+        }
+    }
     println!("{}: valid", scenario.origin);
     println!("runs: 1");
     println!("  0  {}  seed {}", scenario.label, crate::runner::run_seed(scenario.seed, 0));

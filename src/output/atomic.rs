@@ -24,6 +24,12 @@ where
     let mut writer = BufWriter::new(file);
     fill(&mut writer)?;
     writer.flush().with_context(|| format!("cannot write {}", path.display()))?;
+    // Temporary files are private (0600); results are meant to be shared like any file the user writes.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(temporary.path(), std::fs::Permissions::from_mode(0o644));
+    }
     temporary
         .persist(path)
         .with_context(|| format!("cannot move the finished file into place at {}", path.display()))?;

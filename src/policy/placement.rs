@@ -28,10 +28,11 @@ pub enum PlacementConfig {
         #[serde(default = "one")]
         cpu_weight_multiplier: f64,
     },
-    /// The first host, in fleet order, with room.
-    FirstFit,
+    /// The first host, in fleet order, with room. (Empty struct variants, not unit ones: serde checks
+    /// unknown fields only on struct variants.)
+    FirstFit {},
     /// The host left with the fewest free vCPUs after placement (ties: least free RAM, then fleet order).
-    BestFit,
+    BestFit {},
 }
 
 fn one() -> f64 {
@@ -63,8 +64,8 @@ impl PlacementConfig {
             PlacementConfig::FilterScheduler { ram_weight_multiplier, cpu_weight_multiplier } => {
                 Box::new(filter_scheduler::FilterScheduler { ram_weight_multiplier, cpu_weight_multiplier })
             }
-            PlacementConfig::FirstFit => Box::new(first_fit::FirstFit),
-            PlacementConfig::BestFit => Box::new(best_fit::BestFit),
+            PlacementConfig::FirstFit {} => Box::new(first_fit::FirstFit),
+            PlacementConfig::BestFit {} => Box::new(best_fit::BestFit),
         }
     }
 
@@ -72,8 +73,8 @@ impl PlacementConfig {
     pub fn name(&self) -> &'static str {
         match self {
             PlacementConfig::FilterScheduler { .. } => "filter_scheduler",
-            PlacementConfig::FirstFit => "first_fit",
-            PlacementConfig::BestFit => "best_fit",
+            PlacementConfig::FirstFit {} => "first_fit",
+            PlacementConfig::BestFit {} => "best_fit",
         }
     }
 }

@@ -24,7 +24,8 @@ pub fn parse_with_overrides(text: &str, origin: &str, overrides: &[String]) -> R
         let path = error.path().to_string();
         ScenarioError::Parse {
             origin: format!("{origin} with --set overrides"),
-            message: format!("field {path}: {}", error.into_inner()),
+            // toml appends "in `path`" itself; the path already leads the message.
+            message: format!("field {path}: {}", error.into_inner().message().trim_end()),
         }
     })
 }
@@ -112,7 +113,7 @@ ram_weight_multiplier = -1.0
         assert!(raw.trace.lenient);
         assert_eq!(
             raw.placement,
-            crate::policy::placement::PlacementConfig::FirstFit,
+            crate::policy::placement::PlacementConfig::FirstFit {},
             "other keys dropped with the kind"
         );
         let crate::policy::oversubscription::OversubscriptionConfig::Static { cpu_allocation_ratio, .. } =

@@ -1,0 +1,167 @@
+//! Command-line tests: exit codes, output files and the text of errors for bad input.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use arrow_array::{Array, RecordBatch};
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/traces").join(name)
+}
+
+fn fleetsim() -> Command {
+    Command::cargo_bin("fleetsim").unwrap()
+}
+
+/// Writes a scenario replaying `trace` on two declared hosts into `dir`, with `extra` appended.
+fn scenario(dir: &Path, trace: &Path, extra: &str) -> PathBuf {
+    let path = dir.join("scenario.toml");
+    let text = format!(
+        "[trace]\ninstances = {trace:?}\n[hosts]\ntypes = [{{ name = \"kvm\", count = 2, vcpus = 48, memory_mb = 128536, disk_gb = 2000 }}]\n{extra}"
+    );
+    fs::write(&path, text).unwrap();
+    path
+}
+
+fn read_runs(path: &Path) -> RecordBatch {
+    let file = fs::File::open(path).unwrap();
+    let reader = arrow_ipc::reader::FileReader::try_new(file, None).unwrap();
+    let batches: Vec<RecordBatch> = reader.map(Result::unwrap).collect();
+    assert_eq!(batches.len(), 1);
+    batches.into_iter().next().unwrap()
+}
+
+fn u64_column(batch: &RecordBatch, name: &str) -> u64 {
+    let column = batch.column_by_name(name).unwrap_or_else(|| panic!("no column {name}"));
+    column.as_any().downcast_ref::<arrow_array::UInt64Array>().unwrap().value(0)
+}
+
+#[test]
+fn run_writes_runs_arrow_with_the_promised_columns() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = scenario(dir.path(), &fixture("instances_2018.csv"), "[output]\ntimeseries = true\n");
+    let out = dir.path().join("out");
+    fleetsim()
+        .args(["run", scenario.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("runs.arrow").and(predicate::str::contains("VMs arrived")));
+    let runs = read_runs(&out.join("runs.arrow"));
+    assert_eq!(runs.num_rows(), 1);
+    for column in [
+        "run_index", "label", "status", "seed", "vms_arrived", "vms_placed", "vms_rejected", "energy_kwh",
+        "mean_active_hosts", "overload_time_fraction", "events", "wall_s", "placement.kind",
+        "oversubscription.cpu_allocation_ratio",
+    ] {
+        assert!(runs.column_by_name(column).is_some(), "runs.arrow lacks {column}");
+    }
+    let arrived = u64_column(&runs, "vms_arrived");
+    assert!(arrived > 0);
+    assert_eq!(arrived, u64_column(&runs, "vms_placed") + u64_column(&runs, "vms_rejected"));
+    assert!(runs.schema().metadata().contains_key("scenario_hash"));
+    assert!(out.join("timeseries.arrow").exists());
+}
+
+#[test]
+fn same_scenario_and_seed_give_identical_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = scenario(dir.path(), &fixture("instances_2018.csv"), "");
+    let mut tables = Vec::new();
+    for attempt in 0..2 {
+        let out = dir.path().join(format!("out{attempt}"));
+        fleetsim().args(["run", scenario.to_str().unwrap(), "--out", out.to_str().unwrap(), "-q"]).assert().success();
+        let runs = read_runs(&out.join("runs.arrow"));
+        let keep: Vec<usize> =
+            (0..runs.num_columns()).filter(|&index| runs.schema().field(index).name() != "wall_s").collect();
+        tables.push(runs.project(&keep).unwrap());
+    }
+    assert_eq!(tables[0], tables[1], "every column but wall_s is identical");
+}
+
+#[test]
+fn unknown_scenario_field_names_file_line_and_field() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = scenario(dir.path(), &fixture("instances_2018.csv"), "[placement]\nkind = \"first_fit\"\nspread = true\n");
+    fleetsim()
+        .args(["validate", scenario.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("error:"))
+        .stderr(predicate::str::contains("scenario.toml"))
+        .stderr(predicate::str::contains("line"))
+        .stderr(predicate::str::contains("spread"))
+        .stderr(predicate::str::contains("panicked").not());
+}
+
+#[test]
+fn bad_override_names_the_field_and_accepted_values() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = scenario(dir.path(), &fixture("instances_2018.csv"), "");
+    fleetsim()
+        .args(["run", scenario.to_str().unwrap(), "--set", "placement.kind=worst_fit", "--out", dir.path().to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("placement.kind").and(predicate::str::contains("best_fit")));
+    fleetsim()
+        .args(["validate", scenario.to_str().unwrap(), "--set", "oversubscription.cpu_allocation_ratio=-2"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cpu_allocation_ratio must be a positive number"));
+}
+
+#[test]
+fn missing_trace_file_names_the_path() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = scenario(dir.path(), Path::new("no-such-trace.csv"), "");
+    fleetsim()
+        .args(["run", scenario.to_str().unwrap(), "--out", dir.path().join("out").to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no-such-trace.csv"));
+}
+
+#[test]
+fn malformed_trace_row_is_an_error_or_a_counted_skip_with_lenient() {
+    let dir = tempfile::tempdir().unwrap();
+    let original = fs::read_to_string(fixture("instances_2018.csv")).unwrap();
+    // Line 3 gets a VCPUS value that is not a number.
+    let mut lines: Vec<String> = original.lines().map(str::to_string).collect();
+    let mut fields: Vec<String> = lines[2].split(',').map(str::to_string).collect();
+    fields[10] = "four".to_string();
+    lines[2] = fields.join(",");
+    let trace = dir.path().join("bad.csv");
+    fs::write(&trace, lines.join("\n") + "\n").unwrap();
+    let scenario = scenario(dir.path(), &trace, "");
+    let out = dir.path().join("out");
+    fleetsim()
+        .args(["run", scenario.to_str().unwrap(), "--out", out.to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("bad.csv").and(predicate::str::contains("line 3")).and(predicate::str::contains("VCPUS")));
+    fleetsim()
+        .args(["run", scenario.to_str().unwrap(), "--out", out.to_str().unwrap(), "--lenient"])
+        .assert()
+        .success()
+        .stderr(predicate::str::contains("1 malformed rows skipped"));
+}
+
+#[test]
+fn unwritable_output_fails_before_any_work() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = scenario(dir.path(), &fixture("instances_2018.csv"), "");
+    let blocker = dir.path().join("file");
+    fs::write(&blocker, "not a directory").unwrap();
+    fleetsim()
+        .args(["run", scenario.to_str().unwrap(), "--out", blocker.join("out").to_str().unwrap()])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--out"));
+}
+
+#[test]
+fn usage_errors_exit_with_2() {
+    fleetsim().args(["run", "--frobnicate"]).assert().code(2);
+    fleetsim().args(["synth", "chameleon"]).assert().code(2).stderr(predicate::str::contains("--out"));
+}
