@@ -192,7 +192,7 @@ fn flavor_mix(trace: &InstanceTrace) -> Vec<FlavorCount> {
         })
         .collect();
     // Stable sort on a name-sorted list: most instances first, ties by name.
-    flavors.sort_by(|a, b| b.instances.cmp(&a.instances));
+    flavors.sort_by_key(|flavor| std::cmp::Reverse(flavor.instances));
     flavors
 }
 
@@ -340,10 +340,8 @@ impl fmt::Display for TraceReport {
         lifetimes.add_row(vec!["under 1 h (in no bin)".to_string(), unbinned.under_one_hour.to_string()]);
         lifetimes.add_row(vec!["over 32768 h".to_string(), unbinned.beyond_last_bin.to_string()]);
         lifetimes.add_row(vec!["terminate before build".to_string(), unbinned.terminate_before_build.to_string()]);
-        lifetimes.add_row(vec![
-            "no build or no terminate".to_string(),
-            unbinned.missing_build_or_terminate.to_string(),
-        ]);
+        lifetimes
+            .add_row(vec!["no build or no terminate".to_string(), unbinned.missing_build_or_terminate.to_string()]);
         writeln!(f, "{lifetimes}\n")?;
 
         writeln!(f, "Arrivals (successful build finishes) by hour of day, UTC")?;

@@ -268,12 +268,21 @@ fn build_hosts(scale: f64) -> Vec<Host> {
 #[derive(Clone, Copy, Debug)]
 enum Fate {
     /// Built, then terminated `lifetime_ms` later (terminate finish − build finish).
-    Terminated { build_finish: i64, lifetime_ms: i64 },
+    Terminated {
+        build_finish: i64,
+        lifetime_ms: i64,
+    },
     /// Built, never terminated within the trace.
-    AliveAtEnd { build_finish: i64 },
-    FailedBuild { build_finish: i64 },
+    AliveAtEnd {
+        build_finish: i64,
+    },
+    FailedBuild {
+        build_finish: i64,
+    },
     /// Terminated at `terminate_finish`, no build row.
-    WithoutBuild { terminate_finish: i64 },
+    WithoutBuild {
+        terminate_finish: i64,
+    },
 }
 
 impl Fate {
@@ -311,8 +320,23 @@ enum Episode {
     StopOnly,
     Reboot,
     Rebuild,
-    Resize { with_prep: bool, success: bool },
+    Resize {
+        with_prep: bool,
+        success: bool,
+    },
     ColdMigrate,
+}
+
+impl Episode {
+    /// Time an episode usually needs: about four mean resizes, or the longest stop-start pause; the instance
+    /// must live at least twice this long, and the episode starts at least this long before its end.
+    fn room_ms(self) -> i64 {
+        match self {
+            Episode::Resize { .. } => 4 * MS_PER_HOUR,
+            Episode::StopStart => 13 * MS_PER_HOUR,
+            _ => 10 * 60 * MS_PER_SECOND,
+        }
+    }
 }
 
 /// Draws from the generator in a fixed order; all times are whole seconds, in Unix ms.
@@ -402,8 +426,7 @@ pub fn generate(options: &SynthOptions) -> Result<SynthTrace, String> {
     // Projects with Zipf-like weights (a few projects own most instances, as FG-54 did), 1–4 users each.
     let project_count = scaled(600, scale).max(1) as usize;
     let project_weights: Vec<f64> = (0..project_count).map(|rank| 1.0 / (rank as f64 + 1.0)).collect();
-    let project_index =
-        WeightedIndex::new(&project_weights).map_err(|error| format!("project weights: {error}"))?;
+    let project_index = WeightedIndex::new(&project_weights).map_err(|error| format!("project weights: {error}"))?;
     let mut projects = Vec::with_capacity(project_count);
     let mut project_users = Vec::with_capacity(project_count);
     for _ in 0..project_count {
@@ -505,12 +528,21 @@ pub fn generate(options: &SynthOptions) -> Result<SynthTrace, String> {
         );
         others.extend((0..scaled(COLD_MIGRATIONS, scale)).map(|_| Episode::ColdMigrate));
         for episode in others {
-            let index = eligible[sampler.rng.random_range(0..eligible.len())];
+            // Redraw (a bounded number of times) until the instance has room for the episode, so that long
+            // resizes and stop-start pauses are rarely cut short by the terminate.
+            let mut index = eligible[sampler.rng.random_range(0..eligible.len())];
+            for _ in 0..64 {
+                let (low, high) = life_window(fates[index as usize]);
+                if high - low >= 2 * episode.room_ms() {
+                    break;
+                }
+                index = eligible[sampler.rng.random_range(0..eligible.len())];
+            }
             episodes.push((index, false, 0, episode));
         }
-        for (index, _, anchor, _) in &mut episodes {
+        for (index, _, anchor, episode) in &mut episodes {
             let (low, high) = life_window(fates[*index as usize]);
-            *anchor = sampler.uniform_ms(low, high);
+            *anchor = sampler.uniform_ms(low, (high - episode.room_ms()).max(low + MS_PER_SECOND));
         }
         // By instance, stop-only last, then by anchor time.
         episodes.sort_by_key(|&(index, last, anchor, _)| (index, last, anchor));
@@ -568,11 +600,8 @@ pub fn generate(options: &SynthOptions) -> Result<SynthTrace, String> {
     rows.sort_by_key(|row| row.start_ms);
     let mut new_index = vec![u32::MAX; fates.len()];
     let mut event_index = [u16::MAX; EVENT_NAMES.len()];
-    let mut trace = InstanceTrace {
-        source: PathBuf::new(),
-        layout: Some(InstanceLayout::Csv2018),
-        ..InstanceTrace::default()
-    };
+    let mut trace =
+        InstanceTrace { source: PathBuf::new(), layout: Some(InstanceLayout::Csv2018), ..InstanceTrace::default() };
     let mut trace_users = Vec::new();
     let mut names = Vec::new();
     trace.records.reserve(rows.len());
@@ -618,7 +647,14 @@ fn life_window(fate: Fate) -> (i64, i64) {
 }
 
 /// Writes the rows of one episode from `start` on, clamped to end by `limit`; returns the time after it.
-fn emit_episode(sampler: &mut Sampler, rows: &mut Vec<Row>, instance: u32, episode: Episode, start: i64, limit: i64) -> i64 {
+fn emit_episode(
+    sampler: &mut Sampler,
+    rows: &mut Vec<Row>,
+    instance: u32,
+    episode: Episode,
+    start: i64,
+    limit: i64,
+) -> i64 {
     let mut events: Vec<(Event, bool)> = Vec::with_capacity(4);
     match episode {
         Episode::StopStart => events.extend([(Event::Stop, true), (Event::Start, true)]),
@@ -751,11 +787,8 @@ pub fn write_files(trace: &SynthTrace, instances_path: &Path, machines_path: &Pa
                 .get(record.host as usize)
                 .with_context(|| format!("machine record on line {} names no host", record.line))?;
             // StarCompactor writes -1 for machine events before its epoch.
-            let seconds = if record.time_ms < STARCOMPACTOR_EPOCH_MS {
-                "-1".to_string()
-            } else {
-                epoch_seconds(record.time_ms)
-            };
+            let seconds =
+                if record.time_ms < STARCOMPACTOR_EPOCH_MS { "-1".to_string() } else { epoch_seconds(record.time_ms) };
             let kind = match record.kind {
                 MachineEventKind::Create => "CREATE",
                 MachineEventKind::Delete => "DELETE",
@@ -966,9 +999,12 @@ mod tests {
         assert!(within(report.instances as f64, 115_624.0, 0.02 * 115_624.0), "instances {}", report.instances);
         assert!(within(report.rows as f64, 236_364.0, 0.03 * 236_364.0), "rows {}", report.rows);
 
-        for (name, share) in [("m1.large", 0.396), ("m1.xlarge", 0.318), ("m1.small", 0.152), ("m1.medium", 0.123)] {
+        for (name, count) in
+            [("m1.large", 45_817.0), ("m1.xlarge", 36_748.0), ("m1.small", 17_548.0), ("m1.medium", 14_268.0)]
+        {
             let flavor = report.flavors.iter().find(|flavor| flavor.flavor == name).ok_or(name)?;
-            assert!(within(flavor.share, share, 0.015), "{name} share {}", flavor.share);
+            let published = count / f64::from(PUBLISHED_INSTANCES);
+            assert!(within(flavor.share, published, 0.015), "{name} share {} vs {published}", flavor.share);
         }
         for (bin, &published) in report.lifetime_bins.iter().zip(&PUBLISHED_LIFETIME_BINS) {
             let tolerance = (0.10 * f64::from(published)).max(30.0);
