@@ -106,7 +106,7 @@ pub const HOUR_OF_DAY_WEIGHTS: [f64; 24] = [
 ];
 
 /// Nova event names, indexed by [`Event`].
-const EVENT_NAMES: [&str; 14] = [
+const EVENT_NAMES: [&str; 12] = [
     "compute__do_build_and_run_instance",
     "compute_terminate_instance",
     "compute_stop_instance",
@@ -119,9 +119,6 @@ const EVENT_NAMES: [&str; 14] = [
     "compute_finish_resize",
     "compute_confirm_resize",
     "cold_migrate",
-    // Reserved so the array can grow without renumbering; never emitted.
-    "compute_pause_instance",
-    "compute_unpause_instance",
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
