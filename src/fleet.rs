@@ -78,7 +78,8 @@ impl Fleet {
         self.host_mut(host).demand_cores = demand;
     }
 
-    /// Panics if the allocation book disagrees with the VMs' placement. Debug builds call it in tests.
+    /// Panics if the allocation book disagrees with the VMs' placement or exceeds what hosts may allocate.
+    /// Costs O(placed VMs); [`Fleet::check_all_invariants`] also walks every VM.
     pub fn check_invariants(&self) {
         for (id, host) in self.hosts.iter().enumerate() {
             let (mut vcpus, mut memory, mut disk) = (0u64, 0u64, 0u64);
@@ -102,6 +103,11 @@ impl Fleet {
                 );
             }
         }
+    }
+
+    /// [`Fleet::check_invariants`], plus: every VM that names a host is listed by it. Costs O(all VMs).
+    pub fn check_all_invariants(&self) {
+        self.check_invariants();
         for (id, vm) in self.vms.iter().enumerate() {
             if let Some(host) = vm.host {
                 assert!(self.host(host).vms.contains(&(id as VmId)), "VM {id} placed on {host} but not listed");

@@ -225,6 +225,7 @@ impl RunMetrics {
             ("events_out_of_state", Count(lifecycle.events_out_of_state)),
             ("resize_events", Count(lifecycle.resize_events)),
             ("instances_preexisting", Count(lifecycle.instances_preexisting)),
+            ("deletes_without_create", Count(lifecycle.deletes_without_create)),
             ("instances_without_flavor", Count(lifecycle.instances_without_flavor)),
             ("simulated_days", Real(self.simulated_days)),
             ("events", Count(counters.events)),

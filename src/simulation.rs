@@ -424,7 +424,11 @@ impl<'a> Simulation<'a> {
             });
         }
         #[cfg(debug_assertions)]
-        self.fleet.check_invariants();
+        if self.counters.ticks % 1024 == 1 {
+            self.fleet.check_all_invariants();
+        } else {
+            self.fleet.check_invariants();
+        }
         let next = self.now.plus_ms(self.scenario.interval.as_ms());
         if next <= self.workload.end {
             self.internal.schedule(next, Internal::Tick);

@@ -51,8 +51,19 @@ fn run_writes_runs_arrow_with_the_promised_columns() {
     let runs = read_runs(&out.join("runs.arrow"));
     assert_eq!(runs.num_rows(), 1);
     for column in [
-        "run_index", "label", "status", "seed", "vms_arrived", "vms_placed", "vms_rejected", "energy_kwh",
-        "mean_active_hosts", "overload_time_fraction", "events", "wall_s", "placement.kind",
+        "run_index",
+        "label",
+        "status",
+        "seed",
+        "vms_arrived",
+        "vms_placed",
+        "vms_rejected",
+        "energy_kwh",
+        "mean_active_hosts",
+        "overload_time_fraction",
+        "events",
+        "wall_s",
+        "placement.kind",
         "oversubscription.cpu_allocation_ratio",
     ] {
         assert!(runs.column_by_name(column).is_some(), "runs.arrow lacks {column}");
@@ -83,7 +94,8 @@ fn same_scenario_and_seed_give_identical_results() {
 #[test]
 fn unknown_scenario_field_names_file_line_and_field() {
     let dir = tempfile::tempdir().unwrap();
-    let scenario = scenario(dir.path(), &fixture("instances_2018.csv"), "[placement]\nkind = \"first_fit\"\nspread = true\n");
+    let scenario =
+        scenario(dir.path(), &fixture("instances_2018.csv"), "[placement]\nkind = \"first_fit\"\nspread = true\n");
     fleetsim()
         .args(["validate", scenario.to_str().unwrap()])
         .assert()
@@ -100,7 +112,14 @@ fn bad_override_names_the_field_and_accepted_values() {
     let dir = tempfile::tempdir().unwrap();
     let scenario = scenario(dir.path(), &fixture("instances_2018.csv"), "");
     fleetsim()
-        .args(["run", scenario.to_str().unwrap(), "--set", "placement.kind=worst_fit", "--out", dir.path().to_str().unwrap()])
+        .args([
+            "run",
+            scenario.to_str().unwrap(),
+            "--set",
+            "placement.kind=worst_fit",
+            "--out",
+            dir.path().to_str().unwrap(),
+        ])
         .assert()
         .code(2)
         .stderr(predicate::str::contains("placement.kind").and(predicate::str::contains("best_fit")));
@@ -135,11 +154,11 @@ fn malformed_trace_row_is_an_error_or_a_counted_skip_with_lenient() {
     fs::write(&trace, lines.join("\n") + "\n").unwrap();
     let scenario = scenario(dir.path(), &trace, "");
     let out = dir.path().join("out");
-    fleetsim()
-        .args(["run", scenario.to_str().unwrap(), "--out", out.to_str().unwrap()])
-        .assert()
-        .code(2)
-        .stderr(predicate::str::contains("bad.csv").and(predicate::str::contains("line 3")).and(predicate::str::contains("VCPUS")));
+    fleetsim().args(["run", scenario.to_str().unwrap(), "--out", out.to_str().unwrap()]).assert().code(2).stderr(
+        predicate::str::contains("bad.csv")
+            .and(predicate::str::contains("line 3"))
+            .and(predicate::str::contains("VCPUS")),
+    );
     fleetsim()
         .args(["run", scenario.to_str().unwrap(), "--out", out.to_str().unwrap(), "--lenient"])
         .assert()
@@ -164,4 +183,50 @@ fn unwritable_output_fails_before_any_work() {
 fn usage_errors_exit_with_2() {
     fleetsim().args(["run", "--frobnicate"]).assert().code(2);
     fleetsim().args(["synth", "chameleon"]).assert().code(2).stderr(predicate::str::contains("--out"));
+}
+
+#[test]
+fn embedded_default_runs_from_any_directory() {
+    let dir = tempfile::tempdir().unwrap();
+    fleetsim()
+        .current_dir(dir.path())
+        .args(["run", "--out", "results", "--quiet"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("default"));
+    let runs = read_runs(&dir.path().join("results/runs.arrow"));
+    let label = runs
+        .column_by_name("label")
+        .unwrap()
+        .as_any()
+        .downcast_ref::<arrow_array::StringArray>()
+        .unwrap()
+        .value(0)
+        .to_string();
+    assert_eq!(label, "default");
+    assert!(u64_column(&runs, "vms_arrived") > 1000, "the bundled trace has thousands of instances");
+}
+
+#[test]
+fn synth_then_inspect_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let trace = dir.path().join("tiny-instances.csv");
+    fleetsim()
+        .args(["synth", "chameleon", "--out", trace.to_str().unwrap(), "--scale", "0.02", "--seed", "3"])
+        .assert()
+        .success();
+    assert!(dir.path().join("tiny-machines.csv").exists());
+    let tables = dir.path().join("tables.arrow");
+    fleetsim()
+        .args(["inspect", trace.to_str().unwrap(), "--out", tables.to_str().unwrap()])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("Flavor mix").and(predicate::str::contains("m1.large")));
+    let batch = read_runs(&tables);
+    assert!(batch.column_by_name("table").is_some() && batch.num_rows() > 20);
+    fleetsim()
+        .args(["synth", "chameleon", "--out", trace.to_str().unwrap(), "--scale=-1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("scale"));
 }

@@ -8,7 +8,7 @@ use fleetsim::trace::{read_instance_trace, read_machine_trace, ReadOptions};
 
 // Enabled after readers merge: in the `synth` branch the readers are `todo!()` stubs.
 #[test]
-#[ignore = "enabled after readers merge"]
+
 fn synth_roundtrip() -> anyhow::Result<()> {
     let trace = generate(&SynthOptions { seed: 5, scale: 0.1 }).map_err(anyhow::Error::msg)?;
     let directory = tempfile::tempdir()?;

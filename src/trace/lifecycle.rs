@@ -4,7 +4,10 @@
 //! - only successful events change state; failed ones are counted (`events_failed`);
 //! - a record repeating the instance's previous accepted record (same event name, same finish time) is a
 //!   duplicate: dropped and counted;
-//! - an instance whose first successful event is not a create was alive before the trace began: with
+//! - an instance whose first successful event is a delete never ran within the trace (StarCompactor drops a
+//!   build whose finish time is NULL): the delete is dropped and counted;
+//! - an instance whose first successful event is neither a create nor a delete was alive before the trace
+//!   began: with
 //!   [`Preexisting::Materialize`] (default) it arrives at the workload origin, in the state its first event
 //!   implies (a `start` means it was stopped, an `unshelve` that it was shelved); with [`Preexisting::Ignore`]
 //!   all its events are dropped and counted as orphaned;
@@ -75,6 +78,8 @@ pub struct LifecycleCounts {
     /// Successful events whose action did not fit the instance's state (start of a running VM, ...).
     pub events_out_of_state: u64,
     pub instances_preexisting: u64,
+    /// Instances whose first successful event is a delete: dropped (see [`derive_vm_events`]).
+    pub deletes_without_create: u64,
     pub instances_without_flavor: u64,
     /// Resize events applied as no change of size: the trace holds only the final flavor.
     pub resize_events: u64,
@@ -124,6 +129,13 @@ pub fn derive_vm_events(
         let time = SimTime(record.finish_ms - origin_ms);
         let action = record.action;
 
+        if states[vm] == TrackedState::NotSeen && action == Action::Delete {
+            // A delete with no create before it: StarCompactor drops rows whose finish time is NULL, so a build
+            // that never finished leaves a lone delete. Materializing it would invent load from the trace start.
+            counts.deletes_without_create += 1;
+            states[vm] = TrackedState::Deleted;
+            continue;
+        }
         if states[vm] == TrackedState::NotSeen && action != Action::Create {
             match preexisting {
                 Preexisting::Ignore => {
@@ -324,10 +336,15 @@ mod tests {
 
     #[test]
     fn preexisting_instances_arrive_at_origin_in_the_state_their_first_event_implies() {
-        // vm0 is only deleted, vm1 is started (so it was off), vm2 is created normally.
+        // vm0 is rebooted then deleted (so it was running), vm1 is started (so it was off), vm2 is created.
         let trace = trace(
             &[Some(SMALL), Some(SMALL), Some(SMALL)],
-            &[(2, BUILD, 5, true), (0, DELETE, 50, true), (1, "compute_start_instance", 60, true)],
+            &[
+                (2, BUILD, 5, true),
+                (0, "compute_reboot_instance", 40, true),
+                (0, DELETE, 50, true),
+                (1, "compute_start_instance", 60, true),
+            ],
         );
         let (events, counts) = derive_vm_events(&trace, 0, Preexisting::Materialize);
         assert_eq!(
@@ -336,6 +353,7 @@ mod tests {
                 (0, 0, VmEventKind::Arrive { initially: PowerState::Running }),
                 (0, 1, VmEventKind::Arrive { initially: PowerState::Off }),
                 (5, 2, VmEventKind::Arrive { initially: PowerState::Running }),
+                (40, 0, VmEventKind::NoEffect),
                 (50, 0, VmEventKind::Depart),
                 (60, 1, VmEventKind::PowerOn),
             ]
@@ -344,8 +362,19 @@ mod tests {
 
         let (events, counts) = derive_vm_events(&trace, 0, Preexisting::Ignore);
         assert_eq!(events.len(), 1, "only vm2's create remains");
-        assert_eq!(counts.events_orphaned, 2);
+        assert_eq!(counts.events_orphaned, 3);
         assert_eq!(counts.instances_preexisting, 0);
+    }
+
+    #[test]
+    fn a_delete_without_create_is_dropped_and_counted() {
+        let trace = trace(&[Some(SMALL)], &[(0, DELETE, 50, true), (0, "compute_reboot_instance", 60, true)]);
+        for rule in [Preexisting::Materialize, Preexisting::Ignore] {
+            let (events, counts) = derive_vm_events(&trace, 0, rule);
+            assert!(events.is_empty());
+            assert_eq!(counts.deletes_without_create, 1);
+            assert_eq!(counts.events_inconsistent, 1, "events after the delete");
+        }
     }
 
     #[test]
