@@ -72,6 +72,10 @@ fn run_writes_runs_arrow_with_the_promised_columns() {
     assert!(arrived > 0);
     assert_eq!(arrived, u64_column(&runs, "vms_placed") + u64_column(&runs, "vms_rejected"));
     assert!(runs.schema().metadata().contains_key("scenario_hash"));
+    let names: Vec<&String> = runs.schema_ref().fields().iter().map(|field| field.name()).collect();
+    let unique: std::collections::HashSet<&&String> = names.iter().collect();
+    assert_eq!(unique.len(), names.len(), "column names are unique: {names:?}");
+    assert!(names.iter().any(|name| *name == "base_seed"));
     assert!(out.join("timeseries.arrow").exists());
 }
 

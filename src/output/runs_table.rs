@@ -175,6 +175,11 @@ pub fn runs_batch(records: &[RunRecord], metadata: HashMap<String, String>) -> a
             }
         }
     }
+    if let Some(duplicate) = fields.iter().enumerate().find_map(|(index, field)| {
+        fields[..index].iter().any(|earlier| earlier.name() == field.name()).then(|| field.name().clone())
+    }) {
+        anyhow::bail!("internal error: runs.arrow would have two columns named {duplicate}");
+    }
     let schema = Arc::new(Schema::new_with_metadata(fields, metadata));
     Ok(RecordBatch::try_new(schema, columns)?)
 }

@@ -134,6 +134,14 @@ pub fn flatten_params(raw: &RawScenario) -> Result<Vec<(String, ParamValue)>, St
         toml::Value::try_from(raw).map_err(|error| format!("cannot list the scenario's parameters: {error}"))?;
     let mut params = Vec::new();
     flatten_into(&mut params, String::new(), &value);
+    // `name` is the run's `label` column already; the scenario's seed is the base the run's `seed` derives
+    // from, so it gets its own name rather than a second `seed` column.
+    params.retain(|(path, _)| path != "name");
+    for (path, _) in &mut params {
+        if path == "seed" {
+            *path = "base_seed".to_string();
+        }
+    }
     Ok(params)
 }
 
