@@ -635,6 +635,52 @@ timeseries = true
         assert_eq!(metrics.peak_concurrent_vms, 1);
     }
 
+    /// Machine events: two hosts; h1 is disabled at 15 s, h0 deleted at 35 s, h1 re-enabled and shrunk at 40 s.
+    #[test]
+    fn machine_events_shape_the_fleet_over_time() {
+        use crate::trace::{HostCapacity, MachineEventKind, MachineRecord, MachineTrace};
+        let flavor = Flavor { vcpus: 2, memory_mb: 1024, disk_gb: 1 };
+        // vm0 at 0 s and vm1 at 10 s (spread over both hosts), vm2 at 20 s (h1 disabled: must go to h0),
+        // vm3 at 45 s after h0 is gone.
+        let rows = vec![(0, 0, 0, true), (1, 0, 10, true), (2, 0, 20, true), (3, 0, 45, true), (3, 1, 60, true)];
+        let capacity = HostCapacity { vcpus: Some(4), memory_mb: Some(4096), disk_gb: Some(10) };
+        let record = |host, time_s: i64, kind, capacity| MachineRecord {
+            host,
+            time_ms: time_s * 1000,
+            kind,
+            capacity,
+            rack: None,
+            line: 0,
+        };
+        let machines = MachineTrace {
+            hosts: vec!["h0".into(), "h1".into()],
+            records: vec![
+                record(0, -100, MachineEventKind::Create, capacity),
+                record(1, -100, MachineEventKind::Create, capacity),
+                record(1, 15, MachineEventKind::Disable, HostCapacity::default()),
+                record(0, 35, MachineEventKind::Delete, HostCapacity::default()),
+                record(1, 40, MachineEventKind::Enable, HostCapacity::default()),
+                record(1, 40, MachineEventKind::Update, HostCapacity { vcpus: Some(1), ..HostCapacity::default() }),
+            ],
+            ..Default::default()
+        };
+        let mut scenario = scenario(1, 1.0, false, "filter_scheduler");
+        scenario.host_types.clear();
+        let workload = Workload::new(trace(&[flavor; 4], rows), Some(machines), Preexisting::Materialize);
+        let demand = DemandModel::new(&scenario.usage, 4, 1, None).unwrap();
+        let outcome = run(&workload, &scenario, demand, &|_| {});
+        let counters = outcome.metrics.counters;
+        // At 35 s h0 (vm0, vm2: 4 vCPUs) is deleted; h1 (disabled, holding vm1) takes none: both evicted.
+        assert_eq!(counters.vms_evicted, 2);
+        // At 45 s h1 has 1 vCPU (ratio 1.0) and holds vm1 (2 vCPUs, kept: Nova evicts nothing): vm3 is rejected.
+        assert_eq!((counters.vms_arrived, counters.vms_placed, counters.vms_rejected), (4, 3, 1));
+        let series = outcome.timeseries.unwrap();
+        let at = |second: f64| series.iter().find(|sample| sample.time_s == second).unwrap();
+        assert_eq!((at(30.0).present_hosts, at(30.0).vms), (2, 3));
+        assert_eq!((at(35.0).present_hosts, at(35.0).vms, at(35.0).capacity_vcpus), (1, 1, 4.0));
+        assert_eq!(at(45.0).capacity_vcpus, 1.0);
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
 

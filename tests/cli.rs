@@ -234,3 +234,37 @@ fn synth_then_inspect_round_trip() {
         .code(2)
         .stderr(predicate::str::contains("scale"));
 }
+
+/// Real data beside the checkout (`../shared`), when it is there.
+fn shared(path: &str) -> Option<PathBuf> {
+    let full = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data").join(path);
+    full.exists().then_some(full)
+}
+
+#[test]
+fn planetlab_demand_and_real_bare_metal_machine_events_run_end_to_end() {
+    let (Some(planetlab), Some(machines)) =
+        (shared("planetlab"), shared("chameleon/chi_tacc_baremetal_machine_events.csv"))
+    else {
+        eprintln!("../shared/data is absent: skipped");
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("out");
+    let small = Path::new(env!("CARGO_MANIFEST_DIR")).join("data/chameleon-small-instances.csv");
+    fleetsim()
+        .args(["run", "scenarios/default.toml", "--quiet", "--out", out.to_str().unwrap()])
+        .args(["--set", &format!("trace.instances={:?}", small.to_str().unwrap())])
+        .args(["--set", &format!("trace.machines={:?}", machines.to_str().unwrap())])
+        .args(["--set", "usage.kind=planetlab", "--set", &format!("usage.dir={:?}", planetlab.to_str().unwrap())])
+        // storage.medium VMs (2048 GB disk) fit no 250 GB bare-metal disk at Nova's disk ratio 1.0.
+        .args(["--set", "oversubscription.disk_allocation_ratio=10.0"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .assert()
+        .success();
+    let runs = read_runs(&out.join("runs.arrow"));
+    assert_eq!(u64_column(&runs, "vms_rejected"), 0, "398 bare-metal hosts hold a 5 % trace");
+    let demand = runs.column_by_name("demand_over_capacity").unwrap();
+    let demand = demand.as_any().downcast_ref::<arrow_array::Float64Array>().unwrap().value(0);
+    assert!(demand > 0.0, "PlanetLab demand reached the hosts");
+}
