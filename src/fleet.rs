@@ -53,11 +53,14 @@ impl Fleet {
         host.accepts_vms() && host.has_room_for(flavor)
     }
 
-    /// Books `vm` on `host` (the VM must have no host).
+    /// Books `vm` on `host` (the VM must have no host). Its current demand moves onto the host with it.
     pub fn book(&mut self, vm: VmId, host: HostId) {
         let flavor = self.vm(vm).flavor;
+        let demand = self.vm(vm).demand_cores();
         debug_assert!(self.vm(vm).host.is_none(), "VM {vm} booked twice");
-        self.host_mut(host).add_vm(vm, &flavor);
+        let host_entry = self.host_mut(host);
+        host_entry.add_vm(vm, &flavor);
+        host_entry.demand_cores += demand;
         self.vm_mut(vm).host = Some(host);
     }
 
@@ -70,12 +73,6 @@ impl Fleet {
         host_entry.remove_vm(vm, &flavor);
         host_entry.demand_cores = (host_entry.demand_cores - demand).max(0.0);
         Some(host)
-    }
-
-    /// Recomputes `host`'s demand from its running VMs (drops accumulated floating-point error).
-    pub fn recompute_demand(&mut self, host: HostId) {
-        let demand = self.host(host).vms.iter().map(|&vm| self.vm(vm).demand_cores()).sum();
-        self.host_mut(host).demand_cores = demand;
     }
 
     /// Panics if the allocation book disagrees with the VMs' placement or exceeds what hosts may allocate.
@@ -91,6 +88,12 @@ impl Fleet {
                 disk += entry.flavor.disk_gb;
             }
             assert_eq!((vcpus, memory, disk), (host.booked.vcpus, host.booked.memory_mb, host.booked.disk_gb));
+            let demand: f64 = host.vms.iter().map(|&vm| self.vm(vm).demand_cores()).sum();
+            assert!(
+                (host.demand_cores - demand).abs() < 1e-6,
+                "host {id} demand {} but its VMs' {demand}",
+                host.demand_cores
+            );
             // Placement never books past what the host may allocate; only a machine event that shrinks a host
             // (which Nova answers with no eviction) may leave it over.
             if host.present && !host.capacity_reduced {

@@ -156,6 +156,9 @@ impl<'a> Simulation<'a> {
                 },
             }
             self.integrals.observe_peaks(&self.totals);
+            // Debug builds (all tests) check the allocation book after every event.
+            #[cfg(debug_assertions)]
+            self.fleet.check_invariants();
         }
         self.advance_to(workload.end);
         on_progress(vm_events.consumed() as u64);
@@ -234,12 +237,10 @@ impl<'a> Simulation<'a> {
         let vms = self.fleet.host(host).vms.clone();
         for vm in vms {
             let flavor = self.fleet.vm(vm).flavor;
-            let fraction = self.fleet.vm(vm).demand_fraction;
             self.fleet.unbook(vm);
             match self.placement.choose_host(&self.fleet, &flavor, Some(host)) {
                 Some(target) => {
                     self.fleet.book(vm, target);
-                    self.set_demand(vm, fraction);
                     self.refresh(target);
                 }
                 None => {
@@ -334,12 +335,12 @@ impl<'a> Simulation<'a> {
         }
     }
 
-    /// Frees the VM's host, if it has one.
+    /// Frees the VM's host, if it has one; the VM's demand leaves with it.
     fn release(&mut self, vm: VmId) {
-        self.fleet.vm_mut(vm).demand_fraction = 0.0;
         if let Some(host) = self.fleet.unbook(vm) {
             self.refresh(host);
         }
+        self.fleet.vm_mut(vm).demand_fraction = 0.0;
     }
 
     fn cold_migrate(&mut self, vm: VmId) {
@@ -349,11 +350,10 @@ impl<'a> Simulation<'a> {
             self.counters.migration_failures += 1;
             return;
         };
-        let fraction = self.fleet.vm(vm).demand_fraction;
         self.fleet.unbook(vm);
         self.refresh(source);
         self.fleet.book(vm, target);
-        self.set_demand(vm, fraction);
+        self.refresh(target);
         self.counters.cold_migrations += 1;
     }
 
@@ -426,8 +426,6 @@ impl<'a> Simulation<'a> {
         #[cfg(debug_assertions)]
         if self.counters.ticks % 1024 == 1 {
             self.fleet.check_all_invariants();
-        } else {
-            self.fleet.check_invariants();
         }
         let next = self.now.plus_ms(self.scenario.interval.as_ms());
         if next <= self.workload.end {

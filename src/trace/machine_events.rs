@@ -16,7 +16,7 @@
 
 use super::instance_rows::{is_missing, parse_size, parse_time, SizeText, HOST_NAME, PROPERTIES};
 use super::python_dict::{self, PyValue};
-use super::starcompactor_csv::{check_utf8, csv_row_error, find_columns, header_names, LineCounter};
+use super::starcompactor_csv::{check_utf8, csv_row_error, field_text, find_columns, header_names, LineCounter};
 use super::TraceError;
 use super::{HostCapacity, MachineEventKind, MachineLayout, MachineRecord, MachineTrace, ReadOptions, SkippedRow};
 use csv::ByteRecord;
@@ -105,19 +105,9 @@ impl Columns {
         Ok((Columns { time: found[0], host: found[1], event: found[2], capacity, names }, layout))
     }
 
+    /// One field as trimmed text; invalid UTF-8 is a row error naming the column.
     fn text<'r>(&self, path: &Path, line: u64, record: &'r ByteRecord, index: usize) -> Result<&'r str, TraceError> {
-        let bytes = record.get(index).unwrap_or_default();
-        std::str::from_utf8(bytes).map(str::trim).map_err(|error| {
-            TraceError::row(
-                path,
-                line,
-                &self.names[index],
-                format!(
-                    "not valid UTF-8 (bad byte at offset {}); the file must be UTF-8 text, so re-save it as UTF-8",
-                    error.valid_up_to()
-                ),
-            )
-        })
+        field_text(path, line, record, &self.names, index).map(str::trim)
     }
 
     fn row<'r>(&self, path: &Path, line: u64, record: &'r ByteRecord) -> Result<Row<'r>, TraceError> {

@@ -121,18 +121,7 @@ impl Columns {
 
     /// One field as text; invalid UTF-8 is a row error naming the column.
     fn text<'r>(&self, path: &Path, line: u64, record: &'r ByteRecord, index: usize) -> Result<&'r str, TraceError> {
-        let bytes = record.get(index).unwrap_or_default();
-        std::str::from_utf8(bytes).map_err(|error| {
-            TraceError::row(
-                path,
-                line,
-                &self.names[index],
-                format!(
-                    "not valid UTF-8 (bad byte at offset {}); the file must be UTF-8 text, so re-save it as UTF-8",
-                    error.valid_up_to()
-                ),
-            )
-        })
+        field_text(path, line, record, &self.names, index)
     }
 
     fn row<'r>(&self, path: &Path, line: u64, record: &'r ByteRecord) -> Result<RowText<'r>, TraceError> {
@@ -196,20 +185,28 @@ impl<'b> LineCounter<'b> {
 
 /// Checks every field, used or not, so that a file in another encoding is reported rather than half read.
 pub(crate) fn check_utf8(path: &Path, line: u64, record: &ByteRecord, names: &[String]) -> Result<(), TraceError> {
-    for (index, field) in record.iter().enumerate() {
-        if let Err(error) = std::str::from_utf8(field) {
-            return Err(TraceError::row(
-                path,
-                line,
-                names.get(index).map_or("(unnamed column)", String::as_str),
-                format!(
-                    "not valid UTF-8 (bad byte at offset {}); the file must be UTF-8 text, so re-save it as UTF-8",
-                    error.valid_up_to()
-                ),
-            ));
-        }
-    }
-    Ok(())
+    (0..record.len()).try_for_each(|index| field_text(path, line, record, names, index).map(|_| ()))
+}
+
+/// Field `index` as text; invalid UTF-8 is a row error naming the column.
+pub(crate) fn field_text<'r>(
+    path: &Path,
+    line: u64,
+    record: &'r ByteRecord,
+    names: &[String],
+    index: usize,
+) -> Result<&'r str, TraceError> {
+    std::str::from_utf8(record.get(index).unwrap_or_default()).map_err(|error| {
+        TraceError::row(
+            path,
+            line,
+            names.get(index).map_or("(unnamed column)", String::as_str),
+            format!(
+                "not valid UTF-8 (bad byte at offset {}); the file must be UTF-8 text, so re-save it as UTF-8",
+                error.valid_up_to()
+            ),
+        )
+    })
 }
 
 /// Turns a CSV parse error into a row error; a row with the wrong number of fields names the first column it
