@@ -16,7 +16,7 @@
 
 use super::instance_rows::{is_missing, parse_size, parse_time, SizeText, HOST_NAME, PROPERTIES};
 use super::python_dict::{self, PyValue};
-use super::starcompactor_csv::{check_utf8, csv_row_error, field_text, find_columns, header_names, LineCounter};
+use super::starcompactor_csv::{check_utf8, csv_row_error, field_text, find_columns, open_with_header, LineCounter};
 use super::TraceError;
 use super::{HostCapacity, MachineEventKind, MachineLayout, MachineRecord, MachineTrace, ReadOptions, SkippedRow};
 use csv::ByteRecord;
@@ -216,21 +216,10 @@ fn properties_capacity(path: &Path, line: u64, text: &str) -> Result<(HostCapaci
 /// Reads a StarCompactor machine-event CSV. Records are sorted by `EVENT_TIME`, stably; hosts are interned in
 /// first-seen (file) order.
 pub fn parse(path: &Path, bytes: &[u8], options: ReadOptions) -> Result<MachineTrace, TraceError> {
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(false).from_reader(bytes);
+    let (mut reader, names) =
+        open_with_header(path, bytes, &format!("machine-event CSV with the header {HEADER_PROPERTIES}"))?;
     let mut record = ByteRecord::new();
-    match reader.read_byte_record(&mut record) {
-        Ok(true) => {}
-        Ok(false) => {
-            return Err(TraceError::file(
-                path,
-                format!(
-                    "the file is empty; expected a StarCompactor machine-event CSV with the header {HEADER_PROPERTIES}"
-                ),
-            ))
-        }
-        Err(error) => return Err(TraceError::file(path, format!("line 1: cannot read the header: {error}"))),
-    }
-    let (columns, layout) = Columns::from_header(path, header_names(path, &record)?)?;
+    let (columns, layout) = Columns::from_header(path, names)?;
     let mut trace = MachineTrace { source: path.to_path_buf(), layout: Some(layout), ..MachineTrace::default() };
     let mut host_ids: FnvHashMap<String, u32> = FnvHashMap::default();
     let mut rows_seen = 0_u64;

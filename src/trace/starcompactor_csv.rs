@@ -36,7 +36,7 @@ enum SizeColumns {
 }
 
 /// Reads header fields as trimmed text (a UTF-8 byte-order mark on the first name is dropped).
-pub(crate) fn header_names(path: &Path, header: &ByteRecord) -> Result<Vec<String>, TraceError> {
+fn header_names(path: &Path, header: &ByteRecord) -> Result<Vec<String>, TraceError> {
     header
         .iter()
         .enumerate()
@@ -238,23 +238,27 @@ pub(crate) fn csv_row_error(path: &Path, names: &[String], error: &csv::Error, l
     }
 }
 
-/// Reads a StarCompactor instance-event CSV. Rows are sorted by `FINISH_TIME`, stably.
-pub fn parse(path: &Path, bytes: &[u8], options: ReadOptions) -> Result<InstanceTrace, TraceError> {
+/// Opens `bytes` as CSV (strict field counts) and reads its header row. An empty file is an error saying what
+/// was `expected`.
+pub(crate) fn open_with_header<'b>(
+    path: &Path,
+    bytes: &'b [u8],
+    expected: &str,
+) -> Result<(csv::Reader<&'b [u8]>, Vec<String>), TraceError> {
     let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(false).from_reader(bytes);
     let mut record = ByteRecord::new();
     match reader.read_byte_record(&mut record) {
-        Ok(true) => {}
-        Ok(false) => {
-            return Err(TraceError::file(
-                path,
-                format!(
-                "the file is empty; expected a StarCompactor instance-event CSV with the header {HEADER_PROPERTIES}"
-            ),
-            ))
-        }
-        Err(error) => return Err(TraceError::file(path, format!("line 1: cannot read the header: {error}"))),
+        Ok(true) => Ok((reader, header_names(path, &record)?)),
+        Ok(false) => Err(TraceError::file(path, format!("the file is empty; expected a StarCompactor {expected}"))),
+        Err(error) => Err(TraceError::file(path, format!("line 1: cannot read the header: {error}"))),
     }
-    let names = header_names(path, &record)?;
+}
+
+/// Reads a StarCompactor instance-event CSV. Rows are sorted by `FINISH_TIME`, stably.
+pub fn parse(path: &Path, bytes: &[u8], options: ReadOptions) -> Result<InstanceTrace, TraceError> {
+    let (mut reader, names) =
+        open_with_header(path, bytes, &format!("instance-event CSV with the header {HEADER_PROPERTIES}"))?;
+    let mut record = ByteRecord::new();
     let (columns, layout) = Columns::from_header(path, names)?;
     let mut builder = InstanceTraceBuilder::new(path, layout, options, bytes.len() / 160);
     let mut lines = LineCounter::new(bytes);
