@@ -497,7 +497,7 @@ mod tests {
     use super::*;
     use crate::scenario::Scenario;
     use crate::trace::lifecycle::Preexisting;
-    use crate::trace::{Action, Flavor, InstanceInfo, InstanceRecord, InstanceTrace};
+    use crate::trace::{trace_from_rows, Flavor, InstanceTrace};
     use proptest::prelude::*;
 
     const EVENTS: [&str; 8] = [
@@ -511,38 +511,13 @@ mod tests {
         "compute_reboot_instance",
     ];
 
-    /// An in-memory trace from (instance, event index, finish second, success) rows, sorted by time.
+    /// An in-memory trace from (instance, index into `EVENTS`, finish second, success) rows, in any order.
     fn trace(flavors: &[Flavor], mut rows: Vec<(u32, usize, i64, bool)>) -> InstanceTrace {
         rows.sort_by_key(|row| row.2);
-        let records = rows
-            .iter()
-            .enumerate()
-            .map(|(line, &(instance, event, finish_s, success))| InstanceRecord {
-                instance,
-                event: event as u16,
-                action: Action::from_nova_event(EVENTS[event]),
-                start_ms: None,
-                finish_ms: finish_s * 1000,
-                success,
-                line: line as u64 + 2,
-            })
-            .collect();
-        let instances = flavors
-            .iter()
-            .enumerate()
-            .map(|(index, flavor)| InstanceInfo {
-                uuid: format!("vm-{index}"),
-                flavor: Some(*flavor),
-                project: String::new(),
-                host: None,
-            })
-            .collect();
-        InstanceTrace {
-            event_names: EVENTS.iter().map(|name| name.to_string()).collect(),
-            instances,
-            records,
-            ..Default::default()
-        }
+        let rows: Vec<_> =
+            rows.iter().map(|&(vm, event, finish_s, success)| (vm, EVENTS[event], finish_s, success)).collect();
+        let flavors: Vec<Option<Flavor>> = flavors.iter().copied().map(Some).collect();
+        trace_from_rows(&flavors, &rows)
     }
 
     fn scenario(hosts: u32, cpu_ratio: f64, queue: bool, placement: &str) -> Scenario {

@@ -269,3 +269,42 @@ pub fn read_machine_trace(path: &Path, options: ReadOptions) -> Result<MachineTr
     let bytes = std::fs::read(path).map_err(|source| TraceError::Io { path: path.to_path_buf(), source })?;
     machine_events::parse(path, &bytes, options)
 }
+
+#[cfg(test)]
+/// Test helper: a trace from (instance, Nova event, finish second, success) rows, already sorted by time.
+pub(crate) fn trace_from_rows(instances: &[Option<Flavor>], rows: &[(u32, &str, i64, bool)]) -> InstanceTrace {
+    let mut event_names: Vec<String> = Vec::new();
+    let records = rows
+        .iter()
+        .enumerate()
+        .map(|(index, &(instance, name, finish_s, success))| {
+            let event = match event_names.iter().position(|known| known == name) {
+                Some(position) => position,
+                None => {
+                    event_names.push(name.to_string());
+                    event_names.len() - 1
+                }
+            } as u16;
+            InstanceRecord {
+                instance,
+                event,
+                action: Action::from_nova_event(name),
+                start_ms: None,
+                finish_ms: finish_s * 1000,
+                success,
+                line: index as u64 + 2,
+            }
+        })
+        .collect();
+    let instances = instances
+        .iter()
+        .enumerate()
+        .map(|(index, flavor)| InstanceInfo {
+            uuid: format!("vm{index}"),
+            flavor: *flavor,
+            project: String::new(),
+            host: None,
+        })
+        .collect();
+    InstanceTrace { event_names, instances, records, ..Default::default() }
+}

@@ -242,47 +242,9 @@ fn next_state(action: Action, power: PowerState) -> Transition {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::trace::{Flavor, InstanceInfo, InstanceRecord};
+    use crate::trace::{trace_from_rows as trace, Flavor};
 
     const SMALL: Flavor = Flavor { vcpus: 1, memory_mb: 2048, disk_gb: 20 };
-
-    /// Builds a trace from (instance, Nova event, finish second, success) rows, already sorted.
-    fn trace(instances: &[Option<Flavor>], rows: &[(u32, &str, i64, bool)]) -> InstanceTrace {
-        let mut event_names: Vec<String> = Vec::new();
-        let records = rows
-            .iter()
-            .enumerate()
-            .map(|(index, &(instance, name, finish_s, success))| {
-                let event = match event_names.iter().position(|known| known == name) {
-                    Some(position) => position,
-                    None => {
-                        event_names.push(name.to_string());
-                        event_names.len() - 1
-                    }
-                } as u16;
-                InstanceRecord {
-                    instance,
-                    event,
-                    action: Action::from_nova_event(name),
-                    start_ms: None,
-                    finish_ms: finish_s * 1000,
-                    success,
-                    line: index as u64 + 2,
-                }
-            })
-            .collect();
-        let instances = instances
-            .iter()
-            .enumerate()
-            .map(|(index, flavor)| InstanceInfo {
-                uuid: format!("vm{index}"),
-                flavor: *flavor,
-                project: String::new(),
-                host: None,
-            })
-            .collect();
-        InstanceTrace { event_names, instances, records, ..Default::default() }
-    }
 
     const BUILD: &str = "compute__do_build_and_run_instance";
     const DELETE: &str = "compute_terminate_instance";

@@ -16,7 +16,9 @@
 
 use super::instance_rows::{is_missing, parse_size, parse_time, SizeText, HOST_NAME, PROPERTIES};
 use super::python_dict::{self, PyValue};
-use super::starcompactor_csv::{check_utf8, csv_row_error, field_text, find_columns, open_with_header, LineCounter};
+use super::starcompactor_csv::{
+    check_utf8, csv_row_error, field_text, find_columns, open_with_header, unknown_header, LineCounter,
+};
 use super::TraceError;
 use super::{HostCapacity, MachineEventKind, MachineLayout, MachineRecord, MachineTrace, ReadOptions, SkippedRow};
 use csv::ByteRecord;
@@ -85,18 +87,13 @@ impl Columns {
             Err(missing_2018) => match find_columns(&names, &layout_properties) {
                 Ok(found) => (CapacityColumns::Properties(found[4]), MachineLayout::CsvProperties),
                 Err(missing_properties) => {
-                    let (closest, missing) = if missing_2018.len() <= missing_properties.len() {
-                        ("2018", missing_2018)
-                    } else {
-                        ("current", missing_properties)
-                    };
-                    return Err(TraceError::file(
+                    return Err(unknown_header(
                         path,
-                        format!(
-                            "line 1: the header is not a StarCompactor machine-event header.\n  found:    {}\n  accepted: {HEADER_2018}\n            (the published 2018 KVM layout)\n  or:       {HEADER_PROPERTIES}\n            (the current layout)\n  the closest is the {closest} layout, which also needs: {}",
-                            names.join(","),
-                            missing.join(", ")
-                        ),
+                        "machine-event",
+                        &names,
+                        &format!("{HEADER_2018}\n            (the published 2018 KVM layout)"),
+                        HEADER_PROPERTIES,
+                        (missing_2018, missing_properties),
                     ));
                 }
             },

@@ -52,6 +52,31 @@ fn header_names(path: &Path, header: &ByteRecord) -> Result<Vec<String>, TraceEr
         .collect()
 }
 
+/// The error for a header that matches neither layout: what was found, both accepted headers, and what the
+/// closer layout still lacks.
+pub(crate) fn unknown_header(
+    path: &Path,
+    kind: &str,
+    names: &[String],
+    accepted_2018: &str,
+    accepted_properties: &str,
+    (missing_2018, missing_properties): (Vec<&str>, Vec<&str>),
+) -> TraceError {
+    let (closest, missing) = if missing_2018.len() <= missing_properties.len() {
+        ("2018", missing_2018)
+    } else {
+        ("current", missing_properties)
+    };
+    TraceError::file(
+        path,
+        format!(
+            "line 1: the header is not a StarCompactor {kind} header.\n  found:    {}\n  accepted: {accepted_2018}\n  or:       {accepted_properties}\n            (the current layout)\n  the closest is the {closest} layout, which also needs: {}",
+            names.join(","),
+            missing.join(", ")
+        ),
+    )
+}
+
 /// Finds a layout whose whole set of column names is in `names`, or explains which layouts are accepted.
 pub(crate) fn find_columns<'n>(names: &[String], wanted: &[&'n str]) -> Result<Vec<usize>, Vec<&'n str>> {
     let mut missing = Vec::new();
@@ -88,18 +113,13 @@ impl Columns {
                     (SizeColumns::Properties(found[0]), InstanceLayout::CsvProperties)
                 }
                 Err(missing_properties) => {
-                    let (closest, missing) = if missing_2018.len() <= missing_properties.len() {
-                        ("2018", missing_2018)
-                    } else {
-                        ("current", missing_properties)
-                    };
-                    return Err(TraceError::file(
+                    return Err(unknown_header(
                         path,
-                        format!(
-                            "line 1: the header is not a StarCompactor instance-event header.\n  found:    {}\n  accepted: {HEADER_2018}\n            (the published 2018 KVM layout; extra columns such as ERROR_MESSAGE are allowed)\n  or:       {HEADER_PROPERTIES}\n            (the current layout)\n  the closest is the {closest} layout, which also needs: {}",
-                            names.join(","),
-                            missing.join(", ")
-                        ),
+                        "instance-event",
+                        &names,
+                        &format!("{HEADER_2018}\n            (the published 2018 KVM layout; extra columns such as ERROR_MESSAGE are allowed)"),
+                        HEADER_PROPERTIES,
+                        (missing_2018, missing_properties),
                     ));
                 }
             },
