@@ -1,0 +1,14 @@
+//! Maximum correlation (MC). (Stub: to be implemented.)
+
+use rand_pcg::Pcg64;
+
+use crate::policy::selection::{VmCandidate, VmSelector};
+
+#[derive(Clone, Debug)]
+pub struct MaximumCorrelation;
+
+impl VmSelector for MaximumCorrelation {
+    fn select(&mut self, candidates: &[VmCandidate], _rng: &mut Pcg64) -> Option<usize> {
+        (!candidates.is_empty()).then_some(0)
+    }
+}

@@ -1,0 +1,14 @@
+//! Minimum migration time (MMT). (Stub: to be implemented.)
+
+use rand_pcg::Pcg64;
+
+use crate::policy::selection::{VmCandidate, VmSelector};
+
+#[derive(Clone, Debug)]
+pub struct MinimumMigrationTime;
+
+impl VmSelector for MinimumMigrationTime {
+    fn select(&mut self, candidates: &[VmCandidate], _rng: &mut Pcg64) -> Option<usize> {
+        (!candidates.is_empty()).then_some(0)
+    }
+}
