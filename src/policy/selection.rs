@@ -78,7 +78,7 @@ impl SelectionConfig {
 
     pub fn validate(&self) -> Result<(), String> {
         match *self {
-            SelectionConfig::MmtMaxCpu { last_n } if last_n == 0 => {
+            SelectionConfig::MmtMaxCpu { last_n: 0 } => {
                 Err("selection.last_n must be at least 1 (Neat's default is 2)".to_string())
             }
             _ => Ok(()),
