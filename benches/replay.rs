@@ -41,17 +41,25 @@ fn replay(c: &mut Criterion) {
     group.bench_function("replay (read + simulate)", |b| {
         b.iter(|| {
             let (instance_trace, machine_trace) = read();
-            let workload = Workload::new(instance_trace, Some(machine_trace), scenario.trace.preexisting);
+            let workload = Workload::new(
+                instance_trace,
+                Some(machine_trace),
+                scenario.trace.as_ref().expect("the default scenario replays a trace").preexisting,
+            );
             let demand = DemandModel::new(&scenario.usage, workload.instances.instances.len(), 1, None).unwrap();
-            fleetsim::simulation::run(&workload, &scenario, demand, &|_| {})
+            fleetsim::simulation::run(&workload, &scenario, demand, 1, &|_| {})
         })
     });
     let (instance_trace, machine_trace) = read();
-    let workload = Workload::new(instance_trace, Some(machine_trace), scenario.trace.preexisting);
+    let workload = Workload::new(
+        instance_trace,
+        Some(machine_trace),
+        scenario.trace.as_ref().expect("the default scenario replays a trace").preexisting,
+    );
     group.bench_function("simulate only", |b| {
         b.iter(|| {
             let demand = DemandModel::new(&scenario.usage, workload.instances.instances.len(), 1, None).unwrap();
-            fleetsim::simulation::run(&workload, &scenario, demand, &|_| {})
+            fleetsim::simulation::run(&workload, &scenario, demand, 1, &|_| {})
         })
     });
     group.bench_function("inspect (read + analyse)", |b| {

@@ -49,6 +49,9 @@ pub struct RunArgs {
     /// No progress bar.
     #[arg(long, short)]
     pub quiet: bool,
+    /// Worker threads for scenarios with several runs [default: one per core].
+    #[arg(long)]
+    pub threads: Option<usize>,
 }
 
 #[derive(Debug, Args)]
@@ -122,10 +125,11 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn load_scenario(path: Option<&Path>, overrides: &[String]) -> anyhow::Result<Scenario> {
+/// Every run the scenario (the embedded default when none is given) describes: one, or one per variant.
+fn load_scenarios(path: Option<&Path>, overrides: &[String]) -> anyhow::Result<Vec<Scenario>> {
     Ok(match path {
-        Some(path) => Scenario::load(path, overrides)?,
-        None => Scenario::embedded_default(overrides)?,
+        Some(path) => Scenario::load_runs(path, overrides)?,
+        None => vec![Scenario::embedded_default(overrides)?],
     })
 }
 
@@ -134,27 +138,54 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     if args.lenient {
         overrides.push("trace.lenient=true".to_string());
     }
-    let scenario = load_scenario(args.scenario.as_deref(), &overrides)?;
+    let scenarios = load_scenarios(args.scenario.as_deref(), &overrides)?;
     crate::runner::prepare_output_dir(&args.out)?;
-    let inputs = crate::runner::load_inputs(&scenario, args.quiet)?;
-    let workload = &inputs.workload;
-    report_skipped(&workload.instances.source, workload.instances.skipped.len());
+    if let Some(threads) = args.threads {
+        rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build_global()
+            .map_err(|error| anyhow::anyhow!("--threads {threads}: {error}"))?;
+    }
 
-    let bar = crate::progress::bar(workload.vm_events.len() as u64, "replaying", args.quiet);
-    let (record, series) = crate::runner::run_one(0, &scenario, &inputs, &|done| bar.set_position(done));
-    bar.finish_and_clear();
-    let series: Vec<(u64, Vec<_>)> = series.map(|samples| vec![(0, samples)]).unwrap_or_default();
-    crate::runner::write_results(&args.out, std::slice::from_ref(&record), &series, scenario.hash)?;
+    let results = if let [scenario] = scenarios.as_slice() {
+        // One run: a progress bar over its trace events.
+        let inputs = crate::runner::load_inputs(scenario, args.quiet)?;
+        let workload = &inputs.workload;
+        report_skipped(&workload.instances.source, workload.instances.skipped.len());
+        let bar = crate::progress::bar(workload.vm_events.len() as u64, "replaying", args.quiet);
+        let result = crate::runner::run_one(0, scenario, &inputs, &|done| bar.set_position(done));
+        bar.finish_and_clear();
+        vec![result]
+    } else {
+        // Several runs: a progress bar over runs.
+        let bar = crate::progress::bar(scenarios.len() as u64, "runs", args.quiet);
+        let results = crate::runner::run_all(&scenarios, args.quiet, &|_| bar.inc(1))?;
+        bar.finish_and_clear();
+        results
+    };
+    let (records, series): (Vec<_>, Vec<_>) = results.into_iter().unzip();
+    let series: Vec<(u64, Vec<_>)> = series
+        .into_iter()
+        .enumerate()
+        .filter_map(|(index, samples)| samples.map(|samples| (index as u64, samples)))
+        .collect();
+    let hash = scenarios.first().map_or(0, |scenario| scenario.hash);
+    crate::runner::write_results(&args.out, &records, &series, hash)?;
 
-    println!("{}", crate::output::summary::summary_table(std::slice::from_ref(&record)));
+    println!("{}", crate::output::summary::summary_table(&records));
     println!("results: {}", args.out.join("runs.arrow").display());
     if !series.is_empty() {
         println!("time series: {}", args.out.join("timeseries.arrow").display());
     }
-    if record.status == RunStatus::Failed {
+    let failed: Vec<&str> = records
+        .iter()
+        .filter(|record| record.status == RunStatus::Failed)
+        .map(|record| record.error.as_deref().unwrap_or_default())
+        .collect();
+    if !failed.is_empty() {
         return Err(Failure {
             code: 1,
-            error: anyhow::anyhow!("the run failed: {}", record.error.unwrap_or_default()),
+            error: anyhow::anyhow!("{} of {} runs failed; first: {}", failed.len(), records.len(), failed[0]),
         });
     }
     Ok(())
@@ -195,33 +226,49 @@ fn synth_chameleon(args: SynthChameleonArgs) -> Result<(), Failure> {
 }
 
 fn validate(args: ValidateArgs) -> Result<(), Failure> {
-    let scenario = Scenario::load(&args.scenario, &args.overrides)?;
-    for input in std::iter::once(&scenario.trace.instances).chain(scenario.trace.machines.as_ref()) {
-        if let crate::scenario::InputFile::Disk(path) = input {
-            if !path.exists() && scenario.trace.synthesize.is_none() {
-                return Err(anyhow::anyhow!(
-                    "{}: trace file {} does not exist; fix the path (relative paths are relative to the scenario file)",
-                    scenario.origin,
-                    path.display()
-                )
-                .into());
+    let scenarios = Scenario::load_runs(&args.scenario, &args.overrides)?;
+    for scenario in &scenarios {
+        check_inputs_exist(scenario)?;
+    }
+    println!("{}: valid", args.scenario.display());
+    println!("runs: {}", scenarios.len());
+    for (index, scenario) in scenarios.iter().enumerate().take(10) {
+        println!("  {index}  {}  seed {}", scenario.label, crate::runner::run_seed(scenario.seed, index as u64));
+    }
+    if scenarios.len() > 10 {
+        println!("  ... {} more", scenarios.len() - 10);
+    }
+    Ok(())
+}
+
+/// The files a scenario names exist (or will be generated).
+fn check_inputs_exist(scenario: &Scenario) -> anyhow::Result<()> {
+    if let Some(trace) = &scenario.trace {
+        for input in std::iter::once(&trace.instances).chain(trace.machines.as_ref()) {
+            if let crate::scenario::InputFile::Disk(path) = input {
+                if !path.exists() && trace.synthesize.is_none() {
+                    anyhow::bail!(
+                        "{}: trace file {} does not exist; fix the path (relative paths are relative to the scenario \
+                         file)",
+                        scenario.origin,
+                        path.display()
+                    );
+                }
             }
         }
     }
-    if let crate::usage::UsageConfig::Planetlab { dir, day } = &scenario.usage {
+    if let crate::usage::UsageConfig::Planetlab { dir, day, .. } = &scenario.usage {
         let folder = dir.join(day);
         if !folder.is_dir() {
-            return Err(anyhow::anyhow!(
-                "{}, field usage.dir/usage.day: PlanetLab folder {} does not exist; set usage.dir to the folder \
-                 holding the day folders (e.g. ../shared/data/planetlab, relative to the scenario file)",
+            let field = if scenario.planetlab_workload.is_some() { "workload" } else { "usage" };
+            anyhow::bail!(
+                "{}, field {field}.dir/{field}.day: PlanetLab folder {} does not exist; set {field}.dir to the folder \
+                 holding the day folders (e.g. ../shared/data/planetlab, relative to the scenario file) and \
+                 {field}.day to one of its days",
                 scenario.origin,
                 folder.display()
-            )
-            .into());
+            );
         }
     }
-    println!("{}: valid", scenario.origin);
-    println!("runs: 1");
-    println!("  0  {}  seed {}", scenario.label, crate::runner::run_seed(scenario.seed, 0));
     Ok(())
 }

@@ -54,6 +54,11 @@ impl<E> EventQueue<E> {
         self.heap.peek().map(|Reverse(scheduled)| scheduled.time)
     }
 
+    /// The next event without removing it.
+    pub fn peek(&self) -> Option<(SimTime, &E)> {
+        self.heap.peek().map(|Reverse(scheduled)| (scheduled.time, &scheduled.event))
+    }
+
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         self.heap.pop().map(|Reverse(scheduled)| (scheduled.time, scheduled.event))
     }

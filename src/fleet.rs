@@ -1,12 +1,13 @@
 //! The fleet: hosts, VMs and the allocation book (what each host has booked). The simulation is the only
-//! writer; policies get `&Fleet`. Invariants are checked in debug builds after every change.
+//! writer; policies get read-only views. Invariants are checked in debug builds after every change.
 
 pub mod host;
 pub mod vm;
 
 pub use host::{Allocatable, Capacity, Host};
-pub use vm::{Vm, VmStatus};
+pub use vm::{Migration, Vm, VmStatus, DEFAULT_MIPS_PER_VCPU};
 
+use crate::time::SimTime;
 use crate::trace::Flavor;
 
 pub type HostId = u32;
@@ -17,12 +18,19 @@ pub type VmId = u32;
 pub struct Fleet {
     pub hosts: Vec<Host>,
     pub vms: Vec<Vm>,
+    /// CloudSim's admission: a VM also needs its full MIPS free on the host, and each vCPU's speed within a
+    /// core's (`admission.cpu = "mips"`).
+    pub mips_admission: bool,
 }
 
 impl Fleet {
-    /// A fleet with no hosts yet and one (not yet arrived) VM per trace instance.
-    pub fn new(flavors: impl IntoIterator<Item = Flavor>) -> Fleet {
-        Fleet { hosts: Vec::new(), vms: flavors.into_iter().map(Vm::new).collect() }
+    /// A fleet with no hosts yet and one (not yet arrived) VM per trace instance: its flavor and MIPS per vCPU.
+    pub fn new(vms: impl IntoIterator<Item = (Flavor, f64)>) -> Fleet {
+        Fleet {
+            hosts: Vec::new(),
+            vms: vms.into_iter().map(|(flavor, mips)| Vm::new(flavor, mips)).collect(),
+            mips_admission: false,
+        }
     }
 
     pub fn add_host(&mut self, host: Host) -> HostId {
@@ -53,46 +61,123 @@ impl Fleet {
         host.accepts_vms() && host.has_room_for(flavor)
     }
 
+    /// [`Fleet::fits`] for VM `vm`, plus, with MIPS admission, its vCPUs' speed and full MIPS.
+    pub fn fits_vm(&self, host: HostId, vm: VmId) -> bool {
+        let entry = self.vm(vm);
+        if !self.fits(host, &entry.flavor) {
+            return false;
+        }
+        if !self.mips_admission {
+            return true;
+        }
+        let host = self.host(host);
+        entry.mips_per_vcpu <= host.core_mips && host.available_mips() >= entry.capacity_mips()
+    }
+
     /// Books `vm` on `host` (the VM must have no host). Its current demand moves onto the host with it.
     pub fn book(&mut self, vm: VmId, host: HostId) {
         let flavor = self.vm(vm).flavor;
-        let demand = self.vm(vm).demand_cores();
+        let demand = self.vm(vm).demand_mips();
         debug_assert!(self.vm(vm).host.is_none(), "VM {vm} booked twice");
         let host_entry = self.host_mut(host);
-        host_entry.add_vm(vm, &flavor);
-        host_entry.demand_cores += demand;
+        host_entry.vms.push(vm);
+        host_entry.add_booking(&flavor);
+        host_entry.demand_mips += demand;
         self.vm_mut(vm).host = Some(host);
     }
 
-    /// Removes `vm` from its host, if it has one, and returns that host. Its demand leaves the host too.
+    /// Removes `vm` from its host, if it has one, and returns that host. Its demand leaves the host too; a
+    /// migration under way is abandoned (its booking on the target is released).
     pub fn unbook(&mut self, vm: VmId) -> Option<HostId> {
+        self.abandon_migration(vm);
         let host = self.vm_mut(vm).host.take()?;
         let flavor = self.vm(vm).flavor;
-        let demand = self.vm(vm).demand_cores();
+        let demand = self.vm(vm).demand_mips();
         let host_entry = self.host_mut(host);
-        host_entry.remove_vm(vm, &flavor);
-        host_entry.demand_cores = (host_entry.demand_cores - demand).max(0.0);
+        if host::remove_ordered(&mut host_entry.vms, vm) {
+            host_entry.remove_booking(&flavor);
+        }
+        host_entry.demand_mips = (host_entry.demand_mips - demand).max(0.0);
         Some(host)
+    }
+
+    /// Sets a running VM's demand, keeping its host's sum in step.
+    pub fn set_demand(&mut self, vm: VmId, fraction: f64) {
+        let before = self.vm(vm).demand_mips();
+        self.vm_mut(vm).demand_fraction = fraction;
+        let after = self.vm(vm).demand_mips();
+        if let Some(host) = self.vm(vm).host {
+            let host = self.host_mut(host);
+            host.demand_mips = (host.demand_mips + after - before).max(0.0);
+        }
+    }
+
+    /// Starts a live migration of `vm` (which must be placed and not moving) to `target`: the VM is booked on
+    /// both hosts until [`Fleet::finish_migration`].
+    pub fn start_migration(&mut self, vm: VmId, target: HostId, started: SimTime, ends: SimTime) {
+        let source = self.vm(vm).host.expect("only a placed VM migrates");
+        debug_assert!(self.vm(vm).migration.is_none() && source != target, "VM {vm} cannot start this migration");
+        let flavor = self.vm(vm).flavor;
+        let target_entry = self.host_mut(target);
+        target_entry.incoming.push(vm);
+        target_entry.add_booking(&flavor);
+        self.vm_mut(vm).migration = Some(Migration { source, target, started, ends });
+    }
+
+    /// Ends `vm`'s migration: it leaves its source and runs on its target. Returns the migration.
+    pub fn finish_migration(&mut self, vm: VmId) -> Option<Migration> {
+        let migration = self.vm_mut(vm).migration.take()?;
+        let flavor = self.vm(vm).flavor;
+        let demand = self.vm(vm).demand_mips();
+        let source = self.host_mut(migration.source);
+        if host::remove_ordered(&mut source.vms, vm) {
+            source.remove_booking(&flavor);
+            source.demand_mips = (source.demand_mips - demand).max(0.0);
+        }
+        let target = self.host_mut(migration.target);
+        host::remove_ordered(&mut target.incoming, vm);
+        target.vms.push(vm);
+        target.demand_mips += demand;
+        self.vm_mut(vm).host = Some(migration.target);
+        Some(migration)
+    }
+
+    /// Cancels `vm`'s migration, if any: the target's booking is released; the VM stays on its source.
+    pub fn abandon_migration(&mut self, vm: VmId) -> Option<Migration> {
+        let migration = self.vm_mut(vm).migration.take()?;
+        let flavor = self.vm(vm).flavor;
+        let target = self.host_mut(migration.target);
+        if host::remove_ordered(&mut target.incoming, vm) {
+            target.remove_booking(&flavor);
+        }
+        Some(migration)
     }
 
     /// Panics if the allocation book disagrees with the VMs' placement or exceeds what hosts may allocate.
     /// Costs O(placed VMs); [`Fleet::check_all_invariants`] also walks every VM.
     pub fn check_invariants(&self) {
         for (id, host) in self.hosts.iter().enumerate() {
+            let id = id as HostId;
             let (mut vcpus, mut memory, mut disk) = (0u64, 0u64, 0u64);
-            for &vm in &host.vms {
+            for &vm in host.vms.iter().chain(&host.incoming) {
                 let entry = self.vm(vm);
-                assert_eq!(entry.host, Some(id as HostId), "VM {vm} listed on host {id} but placed elsewhere");
                 vcpus += u64::from(entry.flavor.vcpus);
                 memory += entry.flavor.memory_mb;
                 disk += entry.flavor.disk_gb;
             }
+            for &vm in &host.vms {
+                assert_eq!(self.vm(vm).host, Some(id), "VM {vm} listed on host {id} but placed elsewhere");
+            }
+            for &vm in &host.incoming {
+                let target = self.vm(vm).migration.map(|migration| migration.target);
+                assert_eq!(target, Some(id), "VM {vm} listed as migrating into host {id} but is not");
+            }
             assert_eq!((vcpus, memory, disk), (host.booked.vcpus, host.booked.memory_mb, host.booked.disk_gb));
-            let demand: f64 = host.vms.iter().map(|&vm| self.vm(vm).demand_cores()).sum();
+            let demand: f64 = host.vms.iter().map(|&vm| self.vm(vm).demand_mips()).sum();
             assert!(
-                (host.demand_cores - demand).abs() < 1e-6,
+                (host.demand_mips - demand).abs() <= 1e-6 * demand.max(1.0),
                 "host {id} demand {} but its VMs' {demand}",
-                host.demand_cores
+                host.demand_mips
             );
             // Placement never books past what the host may allocate; only a machine event that shrinks a host
             // (which Nova answers with no eviction) may leave it over.
@@ -114,6 +199,9 @@ impl Fleet {
         for (id, vm) in self.vms.iter().enumerate() {
             if let Some(host) = vm.host {
                 assert!(self.host(host).vms.contains(&(id as VmId)), "VM {id} placed on {host} but not listed");
+            }
+            if let Some(migration) = vm.migration {
+                assert_eq!(vm.host, Some(migration.source), "VM {id} migrates from a host it is not on");
             }
         }
     }

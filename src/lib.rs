@@ -3,10 +3,12 @@
 //! See `docs/architecture.md` for how the modules fit together.
 
 pub mod cli;
+pub mod consolidation;
 pub mod engine;
 pub mod fleet;
 pub mod inspect;
 pub mod metrics;
+pub mod migration;
 pub mod output;
 pub mod policy;
 pub mod power;

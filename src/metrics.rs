@@ -4,15 +4,19 @@
 //! swaps the host's old snapshot for the new one in the totals. Before applying each event the recorder
 //! integrates the totals, constant since the previous event, over the elapsed time.
 
+pub mod ledger;
+
 use crate::fleet::Host;
 
-/// Whether empty hosts keep drawing idle power (Nova never powers hosts down) or are switched off (0 W).
+/// What empty hosts draw: idle power (Nova never powers hosts down), nothing (switched off: CloudSim), or the
+/// sleep power `hosts.sleep_w` (suspended to RAM: Neat).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EmptyHosts {
     #[default]
     Idle,
     Off,
+    Sleep,
 }
 
 /// One host's contribution to the fleet totals.
@@ -22,6 +26,8 @@ pub struct HostSnapshot {
     pub active: f64,
     pub overloaded: f64,
     pub power_w: f64,
+    /// The host's power at full load (what a non-power-aware data centre charges).
+    pub max_power_w: f64,
     pub demand_cores: f64,
     pub capacity_vcpus: f64,
     pub capacity_memory_mb: f64,
@@ -32,15 +38,17 @@ pub struct HostSnapshot {
 }
 
 impl HostSnapshot {
-    pub fn of(host: &Host, empty_hosts: EmptyHosts) -> HostSnapshot {
+    /// `utilization` is the host's CPU use as a fraction of its capacity (what its power follows).
+    pub fn of(host: &Host, utilization: f64, empty_hosts: EmptyHosts, sleep_w: f64) -> HostSnapshot {
         if !host.present {
             return HostSnapshot::default();
         }
         let active = host.is_active();
         let power_w = match (active, empty_hosts) {
-            (true, _) => host.power.watts(host.cpu_utilization()),
+            (true, _) => host.power.watts(utilization),
             (false, EmptyHosts::Idle) => host.power.idle_watts(),
             (false, EmptyHosts::Off) => 0.0,
+            (false, EmptyHosts::Sleep) => sleep_w,
         };
         let flag = |condition: bool| if condition { 1.0 } else { 0.0 };
         HostSnapshot {
@@ -48,7 +56,8 @@ impl HostSnapshot {
             active: flag(active),
             overloaded: flag(active && host.is_overloaded()),
             power_w,
-            demand_cores: host.demand_cores,
+            max_power_w: host.power.max_watts(),
+            demand_cores: host.demand_cores(),
             capacity_vcpus: f64::from(host.capacity.vcpus),
             capacity_memory_mb: host.capacity.memory_mb as f64,
             booked_vcpus: host.booked.vcpus as f64,
@@ -68,6 +77,7 @@ impl std::ops::AddAssign for HostSnapshot {
         self.active += other.active;
         self.overloaded += other.overloaded;
         self.power_w += other.power_w;
+        self.max_power_w += other.max_power_w;
         self.demand_cores += other.demand_cores;
         self.capacity_vcpus += other.capacity_vcpus;
         self.capacity_memory_mb += other.capacity_memory_mb;
@@ -84,6 +94,7 @@ impl std::ops::SubAssign for HostSnapshot {
         self.active -= other.active;
         self.overloaded -= other.overloaded;
         self.power_w -= other.power_w;
+        self.max_power_w -= other.max_power_w;
         self.demand_cores -= other.demand_cores;
         self.capacity_vcpus -= other.capacity_vcpus;
         self.capacity_memory_mb -= other.capacity_memory_mb;
@@ -98,9 +109,11 @@ impl std::ops::SubAssign for HostSnapshot {
 #[derive(Clone, Debug, Default)]
 pub struct Integrals {
     pub elapsed_ms: f64,
+    pub present_host_ms: f64,
     pub active_host_ms: f64,
     pub overloaded_host_ms: f64,
     pub energy_wms: f64,
+    pub max_energy_wms: f64,
     pub demand_core_ms: f64,
     pub capacity_core_ms: f64,
     /// ∫ booked/physical vCPU ratio dt, over time with at least one present host.
@@ -119,9 +132,11 @@ impl Integrals {
         }
         let dt = duration_ms as f64;
         self.elapsed_ms += dt;
+        self.present_host_ms += totals.present * dt;
         self.active_host_ms += totals.active * dt;
         self.overloaded_host_ms += totals.overloaded * dt;
         self.energy_wms += totals.power_w * dt;
+        self.max_energy_wms += totals.max_power_w * dt;
         self.demand_core_ms += totals.demand_cores * dt;
         self.capacity_core_ms += totals.capacity_vcpus * dt;
         if totals.capacity_vcpus > 0.0 && totals.capacity_memory_mb > 0.0 {
@@ -168,6 +183,8 @@ pub struct Counters {
     pub vms_queued: u64,
     pub vms_departed_while_queued: u64,
     pub vms_evicted: u64,
+    /// Live migrations started by consolidation (counted when issued, as CloudSim counts them).
+    pub migrations: u64,
     pub cold_migrations: u64,
     pub migration_failures: u64,
     pub unshelve_failures: u64,
@@ -189,7 +206,36 @@ pub struct RunMetrics {
     pub demand_over_capacity: f64,
     pub energy_kwh: f64,
     pub overload_time_fraction: f64,
+    pub sla: SlaMetrics,
     pub wall_s: f64,
+}
+
+/// The consolidation literature's SLA figures (reference §2.3), all fractions.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct SlaMetrics {
+    /// Ratio of sums, as CloudSim's `Helper` computes it: Σ active time with less CPU allocated than requested /
+    /// Σ active time.
+    pub slatah: f64,
+    /// Σ CPU lost to migrations / Σ CPU requested (CloudSim's "SLA perf degradation due to migration").
+    pub pdm: f64,
+    pub slav: f64,
+    /// Energy (kWh) × SLAV.
+    pub esv: f64,
+    /// The paper's SLATAH: the mean over hosts of each host's violation time / active time.
+    pub slatah_mean: f64,
+    /// The paper's PDM: the mean over VMs of each VM's CPU lost to migrations / CPU requested.
+    pub pdm_mean: f64,
+    pub slav_mean: f64,
+    /// Σ (requested − allocated) / Σ requested over all VMs (CloudSim's "overall SLA violation").
+    pub sla_violation_overall: f64,
+    /// Hosts going from active to inactive (CloudSim counts hosts empty at their first update too).
+    pub host_shutdowns: u64,
+    pub mean_time_before_host_shutdown_s: f64,
+    pub mean_time_before_migration_s: f64,
+    /// Neat's AOTF: active host time above 80 % utilisation / active host time.
+    pub aotf: f64,
+    /// Neat's AITF: host time with no VM (idle, off or asleep) / host time.
+    pub aitf: f64,
 }
 
 impl RunMetrics {
@@ -214,6 +260,20 @@ impl RunMetrics {
             ("booked_ram_ratio_p95", Real(self.booked_ram_ratio_p95)),
             ("demand_over_capacity", Real(self.demand_over_capacity)),
             ("energy_kwh", Real(self.energy_kwh)),
+            ("slatah", Real(self.sla.slatah)),
+            ("pdm", Real(self.sla.pdm)),
+            ("slav", Real(self.sla.slav)),
+            ("esv", Real(self.sla.esv)),
+            ("slatah_mean", Real(self.sla.slatah_mean)),
+            ("pdm_mean", Real(self.sla.pdm_mean)),
+            ("slav_mean", Real(self.sla.slav_mean)),
+            ("sla_violation_overall", Real(self.sla.sla_violation_overall)),
+            ("migrations", Count(counters.migrations)),
+            ("host_shutdowns", Count(self.sla.host_shutdowns)),
+            ("mean_time_before_host_shutdown_s", Real(self.sla.mean_time_before_host_shutdown_s)),
+            ("mean_time_before_migration_s", Real(self.sla.mean_time_before_migration_s)),
+            ("aotf", Real(self.sla.aotf)),
+            ("aitf", Real(self.sla.aitf)),
             ("overload_time_fraction", Real(self.overload_time_fraction)),
             ("cold_migrations", Count(counters.cold_migrations)),
             ("migration_failures", Count(counters.migration_failures)),

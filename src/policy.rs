@@ -5,6 +5,7 @@
 pub mod overload;
 pub mod oversubscription;
 pub mod placement;
+pub mod reallocation;
 pub mod selection;
 pub mod underload;
 

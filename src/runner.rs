@@ -22,10 +22,18 @@ pub struct Inputs {
     pub planetlab: Option<Arc<PlanetLabSeries>>,
 }
 
-/// Reads the scenario's traces (generating them first if the scenario says so and they are missing) and its
-/// usage data.
+/// Reads the scenario's workload (its traces, generated first if the scenario says so and they are missing; or
+/// its PlanetLab day) and its usage data.
 pub fn load_inputs(scenario: &Scenario, quiet: bool) -> anyhow::Result<Inputs> {
-    let inputs = &scenario.trace;
+    if let Some(planetlab) = &scenario.planetlab_workload {
+        let spinner = crate::progress::spinner("reading the PlanetLab day", quiet);
+        let series = PlanetLabSeries::load(&planetlab.dir, &planetlab.day)
+            .map_err(|message| anyhow::anyhow!("workload: {message}"))?;
+        let workload = crate::workload::planetlab::workload(&series, &planetlab.vm_types, planetlab.duration);
+        spinner.finish_and_clear();
+        return Ok(Inputs { workload: Arc::new(workload), planetlab: Some(Arc::new(series)) });
+    }
+    let inputs = scenario.trace.as_ref().ok_or_else(|| anyhow::anyhow!("{}: no workload", scenario.origin))?;
     if let (Some(synthesize), InputFile::Disk(instances)) = (&inputs.synthesize, &inputs.instances) {
         let machines = match &inputs.machines {
             Some(InputFile::Disk(path)) => path.clone(),
@@ -55,7 +63,7 @@ pub fn load_inputs(scenario: &Scenario, quiet: bool) -> anyhow::Result<Inputs> {
     };
     let workload = Workload::new(instance_trace, machine_trace, inputs.preexisting);
     let planetlab = match &scenario.usage {
-        UsageConfig::Planetlab { dir, day } => {
+        UsageConfig::Planetlab { dir, day, .. } => {
             Some(Arc::new(PlanetLabSeries::load(dir, day).map_err(|message| anyhow::anyhow!("usage: {message}"))?))
         }
         _ => None,
@@ -97,7 +105,7 @@ pub fn run_one(
             seed,
             inputs.planetlab.clone(),
         )?;
-        Ok(crate::simulation::run(&inputs.workload, scenario, demand, on_progress))
+        Ok(crate::simulation::run(&inputs.workload, scenario, demand, seed, on_progress))
     }));
     let result = match attempt {
         Ok(result) => result,
@@ -113,6 +121,7 @@ pub fn run_one(
     let mut record = RunRecord {
         index,
         label: scenario.label.clone(),
+        day: scenario.day.clone(),
         seed,
         status: RunStatus::Ok,
         error: None,
@@ -130,6 +139,41 @@ pub fn run_one(
             (record, None)
         }
     }
+}
+
+/// Runs every scenario (a scenario file's variants) in parallel, sharing inputs read once between runs that
+/// name the same ones. Results come back in run order, whatever the thread count. `on_run_done` is called as
+/// each run finishes.
+pub fn run_all(
+    scenarios: &[Scenario],
+    quiet: bool,
+    on_run_done: &(dyn Fn(&RunRecord) + Sync),
+) -> anyhow::Result<Vec<(RunRecord, Option<Vec<TickSample>>)>> {
+    use rayon::prelude::*;
+    let mut inputs: Vec<(String, Arc<Inputs>)> = Vec::new();
+    let mut run_inputs = Vec::with_capacity(scenarios.len());
+    for scenario in scenarios {
+        let key = format!("{:?}|{:?}|{:?}", scenario.trace, scenario.planetlab_workload, scenario.usage);
+        let shared = match inputs.iter().find(|(known, _)| *known == key) {
+            Some((_, shared)) => shared.clone(),
+            None => {
+                let loaded = Arc::new(load_inputs(scenario, quiet)?);
+                inputs.push((key, loaded.clone()));
+                loaded
+            }
+        };
+        run_inputs.push(shared);
+    }
+    Ok(scenarios
+        .par_iter()
+        .zip(run_inputs.par_iter())
+        .enumerate()
+        .map(|(index, (scenario, inputs))| {
+            let result = run_one(index as u64, scenario, inputs, &|_| {});
+            on_run_done(&result.0);
+            result
+        })
+        .collect())
 }
 
 /// Checks that `dir` can hold results before any work starts, so a bad `--out` fails at once.

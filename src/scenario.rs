@@ -8,13 +8,17 @@ use std::path::{Path, PathBuf};
 
 pub use raw::RawScenario;
 
+use crate::consolidation::ConsolidationConfig;
 use crate::metrics::EmptyHosts;
+use crate::migration::MigrationConfig;
 use crate::policy::oversubscription::OversubscriptionConfig;
 use crate::policy::placement::PlacementConfig;
 use crate::power::PowerModel;
 use crate::time::{SimTime, MS_PER_SECOND};
 use crate::trace::lifecycle::Preexisting;
+use crate::usage::planetlab::Binding;
 use crate::usage::UsageConfig;
+use crate::workload::planetlab::VmType;
 
 /// An error in a scenario or its overrides: which file, which field, what is wrong and how to fix it.
 #[derive(Debug, thiserror::Error)]
@@ -66,9 +70,40 @@ pub struct HostType {
     pub vcpus: u32,
     pub memory_mb: u64,
     pub disk_gb: u64,
+    /// Speed of one core (CloudSim's PE), in MIPS. VMs of Nova traces run at 1000 MIPS per vCPU, so the default
+    /// makes utilisation demand in cores over cores.
+    #[serde(default = "default_core_mips")]
+    pub core_mips: f64,
     /// Overrides `hosts.power` for this type.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub power: Option<PowerModel>,
+}
+
+fn default_core_mips() -> f64 {
+    crate::fleet::DEFAULT_MIPS_PER_VCPU
+}
+
+/// In what order declared host types are laid out in the fleet.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HostLayout {
+    /// Each type's hosts together, types in declaration order.
+    #[default]
+    Grouped,
+    /// Host i is of type i mod (number of types), while that type has hosts left (CloudSim's fleet).
+    Alternating,
+}
+
+/// How CPU admits a VM onto a host.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CpuAdmission {
+    /// Booked vCPUs within the CPU allocation ratio (Nova).
+    #[default]
+    Vcpus,
+    /// Also: a vCPU's speed fits a core, and the VM's full MIPS fits the host's free MIPS (CloudSim's
+    /// `isSuitableForVm` for a VM being created).
+    Mips,
 }
 
 /// Generate the trace files with `fleetsim synth chameleon` settings when they are absent.
@@ -104,6 +139,16 @@ pub struct Admission {
     pub on_no_valid_host: OnNoValidHost,
     pub retry_interval: SimTime,
     pub max_wait: SimTime,
+    pub cpu: CpuAdmission,
+}
+
+/// A PlanetLab day run as CloudSim's experiment (`[workload] kind = "planetlab"`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlanetlabWorkload {
+    pub dir: PathBuf,
+    pub day: String,
+    pub vm_types: Vec<VmType>,
+    pub duration: SimTime,
 }
 
 /// A parameter value as it appears in `runs.arrow`.
@@ -122,16 +167,25 @@ pub struct Scenario {
     pub origin: String,
     pub label: String,
     pub seed: u64,
-    pub trace: TraceInputs,
+    /// A Nova trace to replay, or (exactly one of the two) a PlanetLab workload.
+    pub trace: Option<TraceInputs>,
+    pub planetlab_workload: Option<PlanetlabWorkload>,
     pub host_types: Vec<HostType>,
+    pub host_layout: HostLayout,
     pub host_power: PowerModel,
     pub empty_hosts: EmptyHosts,
+    pub sleep_w: f64,
+    pub power_aware: bool,
     pub oversubscription: OversubscriptionConfig,
     pub placement: PlacementConfig,
     pub admission: Admission,
     pub usage: UsageConfig,
+    pub consolidation: ConsolidationConfig,
+    pub migration: MigrationConfig,
     pub interval: SimTime,
     pub timeseries: bool,
+    /// The PlanetLab day the run's demand comes from, if any (the `day` column).
+    pub day: Option<String>,
     /// Every scenario field with its value (defaults included), by dotted path: the run's parameter columns.
     pub params: Vec<(String, ParamValue)>,
     /// FNV-1a hash of the scenario text and overrides, recorded in the output's metadata.
@@ -150,6 +204,40 @@ impl Scenario {
     /// The embedded default scenario, with overrides.
     pub fn embedded_default(overrides: &[String]) -> Result<Scenario, ScenarioError> {
         Scenario::from_text(embedded::SCENARIO, embedded::SCENARIO_NAME, None, overrides)
+    }
+
+    /// Every run a scenario file describes: one per `[[variants]]` entry (its overrides, then `overrides`),
+    /// or the scenario itself when it has none.
+    pub fn load_runs(path: &Path, overrides: &[String]) -> Result<Vec<Scenario>, ScenarioError> {
+        let text =
+            std::fs::read_to_string(path).map_err(|source| ScenarioError::Io { path: path.to_path_buf(), source })?;
+        let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
+        Scenario::runs_from_text(&text, &path.display().to_string(), Some(&base_dir), overrides)
+    }
+
+    /// [`Scenario::load_runs`] on text.
+    pub fn runs_from_text(
+        text: &str,
+        origin: &str,
+        base_dir: Option<&Path>,
+        overrides: &[String],
+    ) -> Result<Vec<Scenario>, ScenarioError> {
+        let raw = overrides::parse_with_overrides(text, origin, overrides)?;
+        if raw.variants.is_empty() {
+            return Ok(vec![Scenario::from_text(text, origin, base_dir, overrides)?]);
+        }
+        raw.variants
+            .iter()
+            .enumerate()
+            .map(|(index, variant)| {
+                let mut all = variant.set.clone();
+                all.extend(overrides.iter().cloned());
+                let origin = format!("{origin}, variants[{index}] ({})", variant.label);
+                let mut scenario = Scenario::from_text(text, &origin, base_dir, &all)?;
+                scenario.label = variant.label.clone();
+                Ok(scenario)
+            })
+            .collect()
     }
 
     /// Resolves scenario `text`. Relative paths are relative to `base_dir`; `None` means the embedded default,
@@ -187,6 +275,8 @@ fn resolve(raw: RawScenario, origin: &str, base_dir: Option<&Path>, hash: u64) -
     };
 
     raw.placement.validate().map_err(|message| invalid("placement", message))?;
+    raw.consolidation.validate().map_err(|(field, message)| invalid(field, message))?;
+    raw.migration.validate().map_err(|message| invalid("migration", message))?;
     raw.oversubscription.validate().map_err(|message| invalid("oversubscription", message))?;
     raw.usage.validate().map_err(|message| invalid("usage", message))?;
     raw.hosts.power.validate().map_err(|message| invalid("hosts.power", message))?;
@@ -198,11 +288,39 @@ fn resolve(raw: RawScenario, origin: &str, base_dir: Option<&Path>, hash: u64) -
                 format!("host type {:?} needs count, vcpus and memory_mb above 0", host_type.name),
             ));
         }
+        if !(host_type.core_mips.is_finite() && host_type.core_mips > 0.0) {
+            return Err(invalid(
+                &format!("{field}.core_mips"),
+                format!("core_mips must be positive, got {}", host_type.core_mips),
+            ));
+        }
         if let Some(power) = &host_type.power {
             power.validate().map_err(|message| invalid(&format!("{field}.power"), message))?;
         }
     }
-    if raw.trace.machines.is_none() && raw.hosts.types.is_empty() {
+    if !(raw.hosts.sleep_w.is_finite() && raw.hosts.sleep_w >= 0.0) {
+        return Err(invalid(
+            "hosts.sleep_w",
+            format!("sleep power must be a non-negative number of watts, got {}", raw.hosts.sleep_w),
+        ));
+    }
+    let trace = match (&raw.trace, &raw.workload) {
+        (Some(trace), None) => Some(trace),
+        (None, Some(_)) => None,
+        (None, None) => {
+            return Err(invalid(
+                "trace",
+                "the scenario has no workload: give [trace] (a Nova trace: instances = \"...\") or [workload] \
+                 (kind = \"planetlab\")"
+                    .to_string(),
+            ))
+        }
+        (Some(_), Some(_)) => {
+            return Err(invalid("workload", "give either [trace] or [workload], not both".to_string()));
+        }
+    };
+    let has_machines = trace.is_some_and(|trace| trace.machines.is_some());
+    if !has_machines && raw.hosts.types.is_empty() {
         return Err(invalid(
             "hosts.types",
             "the scenario has no hosts: give trace.machines (a machine-events file) or declare hosts.types, e.g. \
@@ -216,7 +334,7 @@ fn resolve(raw: RawScenario, origin: &str, base_dir: Option<&Path>, hash: u64) -
     if raw.admission.retry_interval_s == 0 {
         return Err(invalid("admission.retry_interval_s", "the retry interval must be at least 1 second".to_string()));
     }
-    if let Some(synthesize) = raw.trace.synthesize {
+    if let Some(synthesize) = trace.and_then(|trace| trace.synthesize) {
         if !(synthesize.scale.is_finite() && synthesize.scale > 0.0 && synthesize.scale <= 10.0) {
             return Err(invalid(
                 "trace.synthesize.scale",
@@ -225,10 +343,43 @@ fn resolve(raw: RawScenario, origin: &str, base_dir: Option<&Path>, hash: u64) -
         }
     }
 
+    let resolve_dir = |dir: &PathBuf| base_dir.map_or_else(|| dir.clone(), |base| base.join(dir));
     let mut usage = raw.usage.clone();
     if let UsageConfig::Planetlab { dir, .. } = &mut usage {
-        *dir = base_dir.map_or_else(|| dir.clone(), |base| base.join(&*dir));
+        *dir = resolve_dir(dir);
     }
+    let planetlab_workload = match &raw.workload {
+        Some(crate::scenario::raw::WorkloadConfig::Planetlab { dir, day, vm_types, duration_s }) => {
+            let day_usage = UsageConfig::Planetlab { dir: dir.clone(), day: day.clone(), binding: Binding::Index };
+            day_usage
+                .validate()
+                .map_err(|message| invalid("workload.day", message.replace("usage.day", "workload.day")))?;
+            if vm_types.is_empty()
+                || vm_types.iter().any(|vm_type| !(vm_type.mips.is_finite() && vm_type.mips > 0.0) || vm_type.memory_mb == 0 || vm_type.vcpus == 0)
+            {
+                return Err(invalid(
+                    "workload.vm_types",
+                    "give at least one VM type, each with mips, memory_mb and vcpus above 0".to_string(),
+                ));
+            }
+            if *duration_s == 0 {
+                return Err(invalid("workload.duration_s", "the duration must be at least 1 second".to_string()));
+            }
+            // The PlanetLab workload brings its own demand: VM i follows file i of the day.
+            usage = UsageConfig::Planetlab { dir: resolve_dir(dir), day: day.clone(), binding: Binding::Index };
+            Some(PlanetlabWorkload {
+                dir: resolve_dir(dir),
+                day: day.clone(),
+                vm_types: vm_types.clone(),
+                duration: SimTime(*duration_s as i64 * MS_PER_SECOND),
+            })
+        }
+        None => None,
+    };
+    let day = match &usage {
+        UsageConfig::Planetlab { day, .. } => Some(day.clone()),
+        _ => None,
+    };
     let params = raw::flatten_params(&raw).map_err(|message| invalid("(all)", message))?;
     let label = raw
         .name
@@ -239,24 +390,32 @@ fn resolve(raw: RawScenario, origin: &str, base_dir: Option<&Path>, hash: u64) -
         origin: origin.to_string(),
         label,
         seed: raw.seed,
-        trace: TraceInputs {
-            instances: input(&raw.trace.instances),
-            machines: raw.trace.machines.as_deref().map(input),
-            lenient: raw.trace.lenient,
-            preexisting: raw.trace.preexisting,
-            synthesize: raw.trace.synthesize,
-        },
+        trace: trace.map(|trace| TraceInputs {
+            instances: input(&trace.instances),
+            machines: trace.machines.as_deref().map(input),
+            lenient: trace.lenient,
+            preexisting: trace.preexisting,
+            synthesize: trace.synthesize,
+        }),
+        planetlab_workload,
         host_types: raw.hosts.types,
+        host_layout: raw.hosts.layout,
         host_power: raw.hosts.power,
         empty_hosts: raw.hosts.empty,
+        sleep_w: raw.hosts.sleep_w,
+        power_aware: raw.hosts.power_aware,
         oversubscription: raw.oversubscription,
         placement: raw.placement,
         admission: Admission {
             on_no_valid_host: raw.admission.on_no_valid_host,
             retry_interval: SimTime(raw.admission.retry_interval_s as i64 * MS_PER_SECOND),
             max_wait: SimTime(raw.admission.max_wait_s as i64 * MS_PER_SECOND),
+            cpu: raw.admission.cpu,
         },
         usage,
+        consolidation: raw.consolidation,
+        migration: raw.migration,
+        day,
         interval: SimTime(raw.simulation.interval_s as i64 * MS_PER_SECOND),
         timeseries: raw.output.timeseries,
         params,

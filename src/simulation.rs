@@ -1,21 +1,34 @@
 //! One run: the workload's events applied to a fleet under a scenario's policies.
 //!
 //! Three sources feed the loop, merged by time: machine events, VM events (both pre-sorted, read in place
-//! through cursors) and internal events (monitoring ticks, queue retries) in the heap. At equal times machine
-//! events come first (a host created at t can take a VM arriving at t), then VM events, then internal events
-//! (a tick at t sees the VMs that arrived at t).
+//! through cursors) and internal events (monitoring ticks, queue retries, migration ends) in the heap. At equal
+//! times machine events come first (a host created at t can take a VM arriving at t), then VM events, then
+//! internal events (a tick at t sees the VMs that arrived at t).
+//!
+//! Every monitoring tick is an *update point*: each running VM's demand is sampled, each host's CPU is
+//! allocated to its VMs ([`update`]), and the host and VM ledgers record the result; then, when the scenario
+//! consolidates, the policies decide which migrations to start ([`migrations`]). Migration ends are update
+//! points too, as in CloudSim.
+
+mod events;
+mod migrations;
+mod outcome;
+mod update;
 
 use std::collections::VecDeque;
 use std::time::Instant;
 
+use crate::consolidation::Consolidator;
 use crate::engine::{earliest_source, EventQueue, TraceCursor};
 use crate::fleet::{Capacity, Fleet, Host, HostId, VmId, VmStatus};
-use crate::metrics::{percentile, Counters, FleetTotals, HostSnapshot, Integrals, RunMetrics};
+use crate::metrics::ledger::{HostLedger, VmLedger};
+use crate::metrics::{Counters, FleetTotals, HostSnapshot, Integrals, RunMetrics};
 use crate::policy::placement::Placement;
-use crate::scenario::{OnNoValidHost, Scenario};
-use crate::time::{SimTime, MS_PER_HOUR};
-use crate::trace::lifecycle::{PowerState, VmEvent, VmEventKind};
-use crate::trace::{Flavor, MachineEventKind};
+use crate::policy::Semantics;
+use crate::scenario::{CpuAdmission, HostLayout, Scenario};
+use crate::time::SimTime;
+use crate::trace::lifecycle::VmEvent;
+use crate::trace::Flavor;
 use crate::usage::DemandModel;
 use crate::workload::{HostEvent, Workload};
 
@@ -27,6 +40,7 @@ const PROGRESS_EVERY: usize = 16_384;
 enum Internal {
     Tick,
     RetryQueue,
+    MigrationEnd(VmId),
 }
 
 /// One row of `timeseries.arrow`: the fleet at a monitoring tick.
@@ -38,6 +52,7 @@ pub struct TickSample {
     pub overloaded_hosts: u32,
     pub vms: u32,
     pub queued_vms: u32,
+    pub migrations_in_flight: u32,
     pub demand_cores: f64,
     pub capacity_vcpus: f64,
     pub booked_vcpus: f64,
@@ -51,11 +66,17 @@ pub struct RunOutcome {
     pub timeseries: Option<Vec<TickSample>>,
 }
 
-/// Simulates `workload` under `scenario` with `demand` as the VMs' CPU demand. `on_progress` is called now
-/// and then with the number of VM events applied so far.
-pub fn run(workload: &Workload, scenario: &Scenario, demand: DemandModel, on_progress: &dyn Fn(u64)) -> RunOutcome {
+/// Simulates `workload` under `scenario` with `demand` as the VMs' CPU demand; `seed` seeds the run's random
+/// policies. `on_progress` is called now and then with the number of VM events applied so far.
+pub fn run(
+    workload: &Workload,
+    scenario: &Scenario,
+    demand: DemandModel,
+    seed: u64,
+    on_progress: &dyn Fn(u64),
+) -> RunOutcome {
     let started = Instant::now();
-    let mut simulation = Simulation::new(workload, scenario, demand);
+    let mut simulation = Simulation::new(workload, scenario, demand, seed);
     simulation.run(on_progress);
     let mut outcome = simulation.finish();
     outcome.metrics.wall_s = started.elapsed().as_secs_f64();
@@ -65,11 +86,15 @@ pub fn run(workload: &Workload, scenario: &Scenario, demand: DemandModel, on_pro
 struct Simulation<'a> {
     workload: &'a Workload,
     scenario: &'a Scenario,
+    semantics: Semantics,
     fleet: Fleet,
     placement: Box<dyn Placement>,
+    consolidator: Option<Consolidator>,
     demand: DemandModel,
     internal: EventQueue<Internal>,
     now: SimTime,
+    /// The last update point, if any.
+    last_update: Option<SimTime>,
     /// Fleet host of each machine-trace host, once created.
     machine_hosts: Vec<Option<HostId>>,
     waiting: VecDeque<VmId>,
@@ -78,26 +103,35 @@ struct Simulation<'a> {
     totals: FleetTotals,
     integrals: Integrals,
     counters: Counters,
+    host_ledgers: Vec<HostLedger>,
+    vm_ledgers: Vec<VmLedger>,
     booked_vcpu_samples: Vec<f64>,
     booked_memory_samples: Vec<f64>,
     timeseries: Option<Vec<TickSample>>,
 }
 
 impl<'a> Simulation<'a> {
-    fn new(workload: &'a Workload, scenario: &'a Scenario, demand: DemandModel) -> Simulation<'a> {
-        let flavors = workload
+    fn new(workload: &'a Workload, scenario: &'a Scenario, demand: DemandModel, seed: u64) -> Simulation<'a> {
+        let vms = workload
             .instances
             .instances
             .iter()
-            .map(|info| info.flavor.unwrap_or(Flavor { vcpus: 0, memory_mb: 0, disk_gb: 0 }));
+            .zip(&workload.vm_mips)
+            .map(|(info, &mips)| (info.flavor.unwrap_or(Flavor { vcpus: 0, memory_mb: 0, disk_gb: 0 }), mips));
+        let mut fleet = Fleet::new(vms);
+        fleet.mips_admission = scenario.admission.cpu == CpuAdmission::Mips;
+        let consolidation = &scenario.consolidation;
         let mut simulation = Simulation {
             workload,
             scenario,
-            fleet: Fleet::new(flavors),
+            semantics: consolidation.semantics,
+            fleet,
             placement: scenario.placement.build(),
+            consolidator: consolidation.enabled().then(|| Consolidator::new(consolidation, seed)),
             demand,
             internal: EventQueue::default(),
             now: SimTime::ZERO,
+            last_update: None,
             machine_hosts: vec![None; workload.machines.as_ref().map_or(0, |machines| machines.hosts.len())],
             waiting: VecDeque::new(),
             retry_scheduled: false,
@@ -105,20 +139,51 @@ impl<'a> Simulation<'a> {
             totals: FleetTotals::default(),
             integrals: Integrals::default(),
             counters: Counters::default(),
+            host_ledgers: Vec::new(),
+            vm_ledgers: vec![VmLedger::default(); workload.instances.instances.len()],
             booked_vcpu_samples: Vec::new(),
             booked_memory_samples: Vec::new(),
             timeseries: scenario.timeseries.then(Vec::new),
         };
-        for host_type in &scenario.host_types {
-            for index in 0..host_type.count {
-                let capacity =
-                    Capacity { vcpus: host_type.vcpus, memory_mb: host_type.memory_mb, disk_gb: host_type.disk_gb };
-                let power = host_type.power.clone().unwrap_or_else(|| scenario.host_power.clone());
-                simulation.add_host(Host::new(format!("{}-{index}", host_type.name), capacity, power));
-            }
-        }
+        simulation.add_declared_hosts();
         simulation.internal.schedule(SimTime::ZERO, Internal::Tick);
         simulation
+    }
+
+    /// The scenario's host types, grouped or alternating (host i of type i mod n, CloudSim's fleet).
+    fn add_declared_hosts(&mut self) {
+        let types = &self.scenario.host_types;
+        let order: Vec<usize> = match self.scenario.host_layout {
+            HostLayout::Grouped => types
+                .iter()
+                .enumerate()
+                .flat_map(|(kind, host_type)| std::iter::repeat_n(kind, host_type.count as usize))
+                .collect(),
+            HostLayout::Alternating => {
+                // Round robin over the types that still have hosts to give.
+                let mut left: Vec<u32> = types.iter().map(|host_type| host_type.count).collect();
+                let mut order = Vec::new();
+                while left.iter().any(|&count| count > 0) {
+                    for (kind, count) in left.iter_mut().enumerate() {
+                        if *count > 0 {
+                            *count -= 1;
+                            order.push(kind);
+                        }
+                    }
+                }
+                order
+            }
+        };
+        let mut made = vec![0u32; types.len()];
+        for kind in order {
+            let host_type = &self.scenario.host_types[kind];
+            let capacity =
+                Capacity { vcpus: host_type.vcpus, memory_mb: host_type.memory_mb, disk_gb: host_type.disk_gb };
+            let power = host_type.power.clone().unwrap_or_else(|| self.scenario.host_power.clone());
+            let name = format!("{}-{}", host_type.name, made[kind]);
+            made[kind] += 1;
+            self.add_host(Host::new(name, capacity, host_type.core_mips, power));
+        }
     }
 
     fn run(&mut self, on_progress: &dyn Fn(u64)) {
@@ -152,6 +217,7 @@ impl<'a> Simulation<'a> {
                 _ => match self.internal.pop() {
                     Some((_, Internal::Tick)) => self.tick(),
                     Some((_, Internal::RetryQueue)) => self.retry_queue(),
+                    Some((_, Internal::MigrationEnd(vm))) => self.end_migration(vm),
                     None => {}
                 },
             }
@@ -174,13 +240,18 @@ impl<'a> Simulation<'a> {
         host.allocatable = self.scenario.oversubscription.allocatable(&host.capacity);
         let id = self.fleet.add_host(host);
         self.snapshots.push(HostSnapshot::default());
+        // CloudSim counts a host that is empty at its first update as one shutdown; Neat semantics counts only
+        // hosts that were active.
+        self.host_ledgers.push(HostLedger::new(self.semantics == Semantics::Cloudsim));
         self.refresh(id);
         id
     }
 
     /// Swaps the host's old contribution to the totals for its current one.
     fn refresh(&mut self, host: HostId) {
-        let snapshot = HostSnapshot::of(self.fleet.host(host), self.scenario.empty_hosts);
+        let entry = self.fleet.host(host);
+        let snapshot =
+            HostSnapshot::of(entry, entry.cpu_utilization(), self.scenario.empty_hosts, self.scenario.sleep_w);
         let old = std::mem::replace(&mut self.snapshots[host as usize], snapshot);
         self.totals -= old;
         self.totals += snapshot;
@@ -190,216 +261,40 @@ impl<'a> Simulation<'a> {
         (self.now.as_ms() / self.scenario.interval.as_ms()).max(0) as u64
     }
 
-    // ---- machine events ----
-
-    fn apply_host_event(&mut self, event: &HostEvent) {
-        let existing = self.machine_hosts[event.host as usize];
-        match (event.kind, existing) {
-            (MachineEventKind::Create, None) => {
-                let capacity = Capacity {
-                    vcpus: event.capacity.vcpus.unwrap_or(0),
-                    memory_mb: event.capacity.memory_mb.unwrap_or(0),
-                    disk_gb: event.capacity.disk_gb.unwrap_or(0),
-                };
-                let name = self.workload.machine_host_name(event.host).to_string();
-                let id = self.add_host(Host::new(name, capacity, self.scenario.host_power.clone()));
-                self.machine_hosts[event.host as usize] = Some(id);
-            }
-            (MachineEventKind::Create | MachineEventKind::Update, Some(id)) => {
-                let host = self.fleet.host_mut(id);
-                host.present = true;
-                let before = host.capacity;
-                let capacity = &mut host.capacity;
-                capacity.vcpus = event.capacity.vcpus.unwrap_or(capacity.vcpus);
-                capacity.memory_mb = event.capacity.memory_mb.unwrap_or(capacity.memory_mb);
-                capacity.disk_gb = event.capacity.disk_gb.unwrap_or(capacity.disk_gb);
-                host.capacity_reduced |= capacity.vcpus < before.vcpus
-                    || capacity.memory_mb < before.memory_mb
-                    || capacity.disk_gb < before.disk_gb;
-                host.allocatable = self.scenario.oversubscription.allocatable(&host.capacity);
-                self.refresh(id);
-            }
-            (MachineEventKind::Delete, Some(id)) => {
-                self.fleet.host_mut(id).present = false;
-                self.evacuate(id);
-                self.refresh(id);
-            }
-            (MachineEventKind::Enable | MachineEventKind::Disable, Some(id)) => {
-                self.fleet.host_mut(id).enabled = event.kind == MachineEventKind::Enable;
-            }
-            // An update, delete or (dis)able of a host never created: nothing to apply to.
-            (_, None) => {}
-        }
-    }
-
-    /// Moves every VM off a deleted host; VMs that fit nowhere are evicted (counted, never silently lost).
-    fn evacuate(&mut self, host: HostId) {
-        let vms = self.fleet.host(host).vms.clone();
-        for vm in vms {
-            let flavor = self.fleet.vm(vm).flavor;
-            self.fleet.unbook(vm);
-            match self.placement.choose_host(&self.fleet, &flavor, Some(host)) {
-                Some(target) => {
-                    self.fleet.book(vm, target);
-                    self.refresh(target);
-                }
-                None => {
-                    self.fleet.vm_mut(vm).status = VmStatus::Rejected;
-                    self.fleet.vm_mut(vm).demand_fraction = 0.0;
-                    self.counters.vms_evicted += 1;
-                }
-            }
-        }
-    }
-
-    // ---- VM events ----
-
-    fn apply_vm_event(&mut self, event: &VmEvent) {
-        let vm = event.vm;
-        let status = self.fleet.vm(vm).status;
-        match event.kind {
-            VmEventKind::Arrive { initially } => self.arrive(vm, initially),
-            VmEventKind::Depart => {
-                match status {
-                    VmStatus::Queued { .. } => {
-                        self.waiting.retain(|&waiting| waiting != vm);
-                        self.counters.vms_departed_while_queued += 1;
-                    }
-                    _ => self.release(vm),
-                }
-                self.fleet.vm_mut(vm).status = VmStatus::Departed;
-            }
-            VmEventKind::PowerOff if status == VmStatus::Running => {
-                self.fleet.vm_mut(vm).status = VmStatus::Off;
-                self.set_demand(vm, 0.0);
-            }
-            VmEventKind::PowerOn if status == VmStatus::Off => {
-                self.fleet.vm_mut(vm).status = VmStatus::Running;
-                self.start_demand(vm);
-            }
-            VmEventKind::Shelve if matches!(status, VmStatus::Running | VmStatus::Off) => {
-                self.release(vm);
-                self.fleet.vm_mut(vm).status = VmStatus::Shelved;
-            }
-            VmEventKind::Unshelve if status == VmStatus::Shelved => {
-                let flavor = self.fleet.vm(vm).flavor;
-                match self.placement.choose_host(&self.fleet, &flavor, None) {
-                    Some(host) => self.place(vm, host, PowerState::Running),
-                    // Nova leaves the instance shelved when unshelving finds no host.
-                    None => self.counters.unshelve_failures += 1,
-                }
-            }
-            VmEventKind::Migrate if matches!(status, VmStatus::Running | VmStatus::Off) => self.cold_migrate(vm),
-            // No effect, or an event for a VM that was rejected, evicted or is waiting: nothing to apply.
-            _ => {}
-        }
-    }
-
-    fn arrive(&mut self, vm: VmId, initially: PowerState) {
-        if initially == PowerState::Shelved {
-            // A preexisting shelved VM needs no host until it is unshelved: not an arrival that asks for one.
-            self.fleet.vm_mut(vm).status = VmStatus::Shelved;
-            return;
-        }
-        self.counters.vms_arrived += 1;
-        let flavor = self.fleet.vm(vm).flavor;
-        match self.placement.choose_host(&self.fleet, &flavor, None) {
-            Some(host) => {
-                self.counters.vms_placed += 1;
-                self.place(vm, host, initially);
-            }
-            None => match self.scenario.admission.on_no_valid_host {
-                OnNoValidHost::Reject => {
-                    self.counters.vms_rejected += 1;
-                    self.fleet.vm_mut(vm).status = VmStatus::Rejected;
-                }
-                OnNoValidHost::Queue => {
-                    self.counters.vms_queued += 1;
-                    self.fleet.vm_mut(vm).status = VmStatus::Queued { since: self.now };
-                    self.waiting.push_back(vm);
-                    self.schedule_retry();
-                }
-            },
-        }
-    }
-
-    /// Books `vm` on `host` in power state `state` (running or off).
-    fn place(&mut self, vm: VmId, host: HostId, state: PowerState) {
-        self.fleet.book(vm, host);
-        if state == PowerState::Off {
-            self.fleet.vm_mut(vm).status = VmStatus::Off;
-            self.refresh(host);
-        } else {
-            self.fleet.vm_mut(vm).status = VmStatus::Running;
-            self.start_demand(vm);
-        }
-    }
-
-    /// Frees the VM's host, if it has one; the VM's demand leaves with it.
-    fn release(&mut self, vm: VmId) {
-        if let Some(host) = self.fleet.unbook(vm) {
-            self.refresh(host);
-        }
-        self.fleet.vm_mut(vm).demand_fraction = 0.0;
-    }
-
-    fn cold_migrate(&mut self, vm: VmId) {
-        let Some(source) = self.fleet.vm(vm).host else { return };
-        let flavor = self.fleet.vm(vm).flavor;
-        let Some(target) = self.placement.choose_host(&self.fleet, &flavor, Some(source)) else {
-            self.counters.migration_failures += 1;
-            return;
-        };
-        self.fleet.unbook(vm);
-        self.refresh(source);
-        self.fleet.book(vm, target);
-        self.refresh(target);
-        self.counters.cold_migrations += 1;
-    }
-
-    fn start_demand(&mut self, vm: VmId) {
-        let tick = self.current_tick();
-        let uuid = &self.workload.instances.instances[vm as usize].uuid;
-        let fraction = self.demand.start(vm, uuid, tick);
-        self.set_demand(vm, fraction);
-    }
-
-    /// Sets the VM's demand fraction and moves its host's demand by the difference.
-    fn set_demand(&mut self, vm: VmId, fraction: f64) {
-        let entry = self.fleet.vm_mut(vm);
-        let old_cores = entry.demand_cores();
-        entry.demand_fraction = fraction;
-        let new_cores = entry.demand_cores();
-        if let Some(host) = entry.host {
-            let host_entry = self.fleet.host_mut(host);
-            host_entry.demand_cores = (host_entry.demand_cores + new_cores - old_cores).max(0.0);
-            self.refresh(host);
-        }
-    }
-
     // ---- internal events ----
 
-    /// A monitoring tick: sample every running VM's demand, recompute the totals from scratch (dropping
-    /// floating-point drift), record quantile samples and the time series, schedule the next tick.
+    /// A monitoring tick: sample every running VM's demand, update every host (allocation and ledgers), let
+    /// consolidation start its migrations, recompute the totals from scratch (dropping floating-point drift),
+    /// record quantile samples and the time series, schedule the next tick.
     fn tick(&mut self) {
         self.counters.ticks += 1;
         let tick = self.current_tick();
-        let mut totals = FleetTotals::default();
         for host in 0..self.fleet.hosts.len() {
             let mut demand = 0.0;
             for index in 0..self.fleet.hosts[host].vms.len() {
                 let vm = self.fleet.hosts[host].vms[index];
-                let entry = &self.fleet.vms[vm as usize];
-                if entry.status == VmStatus::Running {
+                if self.fleet.vms[vm as usize].status == VmStatus::Running {
                     let fraction = self.demand.sample(vm, tick);
                     let entry = &mut self.fleet.vms[vm as usize];
                     entry.demand_fraction = fraction;
-                    demand += entry.demand_cores();
+                    demand += entry.demand_mips();
                 }
             }
-            let host_entry = &mut self.fleet.hosts[host];
-            host_entry.demand_cores = demand;
-            let snapshot = HostSnapshot::of(host_entry, self.scenario.empty_hosts);
+            self.fleet.hosts[host].demand_mips = demand;
+        }
+        self.update_all();
+        if self.consolidator.is_some() {
+            self.record_histories();
+            // CloudSim's first update (when its cloudlets are submitted) only schedules the next one.
+            if tick > 0 || self.semantics == Semantics::Neat {
+                self.consolidate();
+            }
+        }
+        let mut totals = FleetTotals::default();
+        for host in 0..self.fleet.hosts.len() {
+            let entry = &self.fleet.hosts[host];
+            let snapshot =
+                HostSnapshot::of(entry, entry.cpu_utilization(), self.scenario.empty_hosts, self.scenario.sleep_w);
             self.snapshots[host] = snapshot;
             totals += snapshot;
         }
@@ -409,6 +304,7 @@ impl<'a> Simulation<'a> {
             self.booked_memory_samples.push(totals.booked_memory_mb / totals.capacity_memory_mb);
         }
         if let Some(series) = &mut self.timeseries {
+            let in_flight = self.fleet.hosts.iter().map(|host| host.incoming.len() as u32).sum();
             series.push(TickSample {
                 time_s: self.now.as_secs_f64(),
                 present_hosts: totals.present.round() as u32,
@@ -416,6 +312,7 @@ impl<'a> Simulation<'a> {
                 overloaded_hosts: totals.overloaded.round() as u32,
                 vms: totals.vms.round() as u32,
                 queued_vms: self.waiting.len() as u32,
+                migrations_in_flight: in_flight,
                 demand_cores: totals.demand_cores,
                 capacity_vcpus: totals.capacity_vcpus,
                 booked_vcpus: totals.booked_vcpus,
@@ -447,11 +344,10 @@ impl<'a> Simulation<'a> {
         let max_wait = self.scenario.admission.max_wait.as_ms();
         let mut still_waiting = VecDeque::with_capacity(self.waiting.len());
         while let Some(vm) = self.waiting.pop_front() {
-            let flavor = self.fleet.vm(vm).flavor;
             let VmStatus::Queued { since } = self.fleet.vm(vm).status else { continue };
-            if let Some(host) = self.placement.choose_host(&self.fleet, &flavor, None) {
+            if let Some(host) = self.placement.choose_host(&self.fleet, vm, None) {
                 self.counters.vms_placed += 1;
-                self.place(vm, host, PowerState::Running);
+                self.place(vm, host, crate::trace::lifecycle::PowerState::Running);
             } else if self.now.since(since) >= max_wait {
                 self.counters.vms_rejected += 1;
                 self.fleet.vm_mut(vm).status = VmStatus::Rejected;
@@ -464,34 +360,7 @@ impl<'a> Simulation<'a> {
             self.schedule_retry();
         }
     }
-
-    fn finish(mut self) -> RunOutcome {
-        // VMs still waiting when the trace ends were never placed: they count as rejected.
-        self.counters.vms_rejected += self.waiting.len() as u64;
-        let integrals = &self.integrals;
-        let per_elapsed = |value: f64| if integrals.elapsed_ms > 0.0 { value / integrals.elapsed_ms } else { 0.0 };
-        let per = |value: f64, over: f64| if over > 0.0 { value / over } else { 0.0 };
-        let metrics = RunMetrics {
-            counters: self.counters,
-            lifecycle: self.workload.lifecycle,
-            simulated_days: self.workload.end.as_ms() as f64 / (24.0 * MS_PER_HOUR as f64),
-            peak_concurrent_vms: integrals.peak_vms.round() as u64,
-            mean_active_hosts: per_elapsed(integrals.active_host_ms),
-            peak_active_hosts: integrals.peak_active_hosts.round() as u64,
-            booked_vcpu_ratio_mean: per(integrals.booked_vcpu_ratio_ms, integrals.ratio_ms),
-            booked_vcpu_ratio_p95: percentile(&mut self.booked_vcpu_samples, 95.0),
-            booked_ram_ratio_mean: per(integrals.booked_memory_ratio_ms, integrals.ratio_ms),
-            booked_ram_ratio_p95: percentile(&mut self.booked_memory_samples, 95.0),
-            demand_over_capacity: per(integrals.demand_core_ms, integrals.capacity_core_ms),
-            // W·ms → kWh: / 1000 (ms→s) / 3600 (s→h) / 1000 (W→kW).
-            energy_kwh: integrals.energy_wms / 3.6e9,
-            overload_time_fraction: per(integrals.overloaded_host_ms, integrals.active_host_ms),
-            wall_s: 0.0,
-        };
-        RunOutcome { metrics, timeseries: self.timeseries }
-    }
 }
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -553,7 +422,7 @@ timeseries = true
     fn simulate(trace: InstanceTrace, scenario: &Scenario) -> RunOutcome {
         let workload = Workload::new(trace, None, Preexisting::Materialize);
         let demand = DemandModel::new(&scenario.usage, workload.instances.instances.len(), 1, None).unwrap();
-        run(&workload, scenario, demand, &|_| {})
+        run(&workload, scenario, demand, 1, &|_| {})
     }
 
     #[test]
@@ -641,7 +510,7 @@ timeseries = true
         scenario.host_types.clear();
         let workload = Workload::new(trace(&[flavor; 4], rows), Some(machines), Preexisting::Materialize);
         let demand = DemandModel::new(&scenario.usage, 4, 1, None).unwrap();
-        let outcome = run(&workload, &scenario, demand, &|_| {});
+        let outcome = run(&workload, &scenario, demand, 1, &|_| {});
         let counters = outcome.metrics.counters;
         // At 35 s h0 (vm0, vm2: 4 vCPUs) is deleted; h1 (disabled, holding vm1) takes none: both evicted.
         assert_eq!(counters.vms_evicted, 2);

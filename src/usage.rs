@@ -33,13 +33,16 @@ pub enum UsageConfig {
         noise: f64,
     },
     /// PlanetLab CPU traces (`<dir>/<day>/`, one file per VM, 288 five-minute percentages), bound to VMs by a
-    /// stable hash of the instance id and cycled over the VM's life.
+    /// stable hash of the instance id and cycled over the VM's life (`binding = "hash"`), or VM i to the i-th
+    /// file in name order and held at its last value (`binding = "index"`, CloudSim's PlanetLab experiment).
     Planetlab {
         /// Folder holding the day folders; relative paths are relative to the scenario file.
         #[serde(default = "planetlab::default_dir")]
         dir: PathBuf,
         #[serde(default = "planetlab::default_day")]
         day: String,
+        #[serde(default)]
+        binding: planetlab::Binding,
     },
 }
 
@@ -115,9 +118,9 @@ impl DemandModel {
             UsageConfig::Synthetic { mean_alpha, mean_beta, autocorrelation, noise } => DemandModel::Synthetic(
                 synthetic::SyntheticDemand::new(vm_count, seed, mean_alpha, mean_beta, autocorrelation, noise)?,
             ),
-            UsageConfig::Planetlab { .. } => {
+            UsageConfig::Planetlab { binding, .. } => {
                 let series = planetlab.ok_or("PlanetLab demand asked for but no PlanetLab series were loaded")?;
-                DemandModel::PlanetLab(planetlab::PlanetLabDemand::new(vm_count, series))
+                DemandModel::PlanetLab(planetlab::PlanetLabDemand::new(vm_count, series, binding))
             }
         })
     }
@@ -137,6 +140,16 @@ impl DemandModel {
             DemandModel::Constant(model) => model.fraction,
             DemandModel::Synthetic(model) => model.sample(vm),
             DemandModel::PlanetLab(model) => model.sample(vm, tick),
+        }
+    }
+
+    /// The demand a fraction `between` (in [0, 1)) of the way from tick `tick` to the next, for sources that
+    /// define one: PlanetLab series, linearly interpolated as CloudSim's `UtilizationModelPlanetLabInMemory`.
+    /// `None` for the others (their demand is constant between ticks).
+    pub fn interpolated(&self, vm: VmId, tick: u64, between: f64) -> Option<f64> {
+        match self {
+            DemandModel::PlanetLab(model) => Some(model.interpolated(vm, tick, between)),
+            _ => None,
         }
     }
 }

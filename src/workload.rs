@@ -1,6 +1,10 @@
 //! A workload: the traces of one scenario, read once, cleaned by the lifecycle rules, and shared (read-only)
-//! by every run that uses them.
+//! by every run that uses them. A Nova trace gives one; so does a PlanetLab day as CloudSim runs it
+//! ([`planetlab`]: every VM created at the start and kept for the whole day).
 
+pub mod planetlab;
+
+use crate::fleet::DEFAULT_MIPS_PER_VCPU;
 use crate::time::SimTime;
 use crate::trace::lifecycle::{derive_vm_events, LifecycleCounts, Preexisting, VmEvent};
 use crate::trace::{HostCapacity, InstanceTrace, MachineEventKind, MachineTrace};
@@ -27,6 +31,8 @@ pub struct Workload {
     pub vm_events: Vec<VmEvent>,
     pub host_events: Vec<HostEvent>,
     pub lifecycle: LifecycleCounts,
+    /// MIPS of one vCPU of each instance (Nova traces: [`DEFAULT_MIPS_PER_VCPU`]).
+    pub vm_mips: Vec<f64>,
 }
 
 impl Workload {
@@ -47,7 +53,8 @@ impl Workload {
             })
             .filter(|event| event.time <= end)
             .collect();
-        Workload { instances, machines, origin_ms, end, vm_events, host_events, lifecycle }
+        let vm_mips = vec![DEFAULT_MIPS_PER_VCPU; instances.instances.len()];
+        Workload { instances, machines, origin_ms, end, vm_events, host_events, lifecycle, vm_mips }
     }
 
     /// Name of a machine-trace host.

@@ -20,7 +20,7 @@ pub struct Allocatable {
     pub disk_gb: f64,
 }
 
-/// Booked (reserved) resources: the sum of the flavors of the VMs on the host.
+/// Booked (reserved) resources: the sum of the flavors of the VMs on the host, and of those migrating in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub struct Booked {
     pub vcpus: u64,
@@ -32,6 +32,8 @@ pub struct Booked {
 pub struct Host {
     pub name: String,
     pub capacity: Capacity,
+    /// Speed of one physical core (CloudSim's PE), in MIPS.
+    pub core_mips: f64,
     pub allocatable: Allocatable,
     pub power: PowerModel,
     /// Created and not deleted (machine events), or declared in the scenario.
@@ -41,17 +43,26 @@ pub struct Host {
     /// A machine event lowered the capacity: the booking may now exceed it (Nova evicts nothing).
     pub capacity_reduced: bool,
     pub booked: Booked,
-    /// VMs booked here, in booking order.
+    /// VMs running here, in booking order (a VM migrating away stays here until its migration ends).
     pub vms: Vec<VmId>,
-    /// Sum of the current CPU demand of the VMs here, in cores.
-    pub demand_cores: f64,
+    /// VMs migrating in: booked here too, running elsewhere until their migration ends.
+    pub incoming: Vec<VmId>,
+    /// Sum of the current CPU demand of the VMs in `vms`, in MIPS.
+    pub demand_mips: f64,
+    /// CPU in use at the last update point, in MIPS (CloudSim's `utilizationMips`): what power and CloudSim's
+    /// placement see.
+    pub utilization_mips: f64,
+    /// MIPS the host's scheduler has promised: its VMs' requests at the last update (those migrating in at
+    /// 10 %), plus the full MIPS of VMs placed since (CloudSim's VM being instantiated asks for all of it).
+    pub reserved_mips: f64,
 }
 
 impl Host {
-    pub fn new(name: String, capacity: Capacity, power: PowerModel) -> Host {
+    pub fn new(name: String, capacity: Capacity, core_mips: f64, power: PowerModel) -> Host {
         Host {
             name,
             capacity,
+            core_mips,
             allocatable: Allocatable::default(),
             power,
             present: true,
@@ -59,7 +70,10 @@ impl Host {
             capacity_reduced: false,
             booked: Booked::default(),
             vms: Vec::new(),
-            demand_cores: 0.0,
+            incoming: Vec::new(),
+            demand_mips: 0.0,
+            utilization_mips: 0.0,
+            reserved_mips: 0.0,
         }
     }
 
@@ -82,38 +96,65 @@ impl Host {
         self.allocatable.memory_mb - self.booked.memory_mb as f64
     }
 
-    /// A host is active while it has at least one VM booked (running, stopped or moving).
+    /// Total CPU capacity in MIPS: cores × MIPS per core.
+    pub fn total_mips(&self) -> f64 {
+        f64::from(self.capacity.vcpus) * self.core_mips
+    }
+
+    /// A host is active while it has at least one VM booked (running, stopped or moving in).
     pub fn is_active(&self) -> bool {
-        !self.vms.is_empty()
+        !self.vms.is_empty() || !self.incoming.is_empty()
     }
 
-    /// CPU demand above physical cores: the VMs want more than the host has.
+    /// CPU demand above capacity: the VMs want more than the host has.
     pub fn is_overloaded(&self) -> bool {
-        self.demand_cores > f64::from(self.capacity.vcpus)
+        self.demand_mips > self.total_mips()
     }
 
-    /// Demand as a fraction of physical cores, capped at 1 (a host cannot run more than its cores).
+    /// Demand as a fraction of capacity, capped at 1 (a host cannot run more than its cores).
     pub fn cpu_utilization(&self) -> f64 {
-        if self.capacity.vcpus == 0 {
+        let total = self.total_mips();
+        if total <= 0.0 {
             return 0.0;
         }
-        (self.demand_cores / f64::from(self.capacity.vcpus)).clamp(0.0, 1.0)
+        (self.demand_mips / total).clamp(0.0, 1.0)
     }
 
-    pub(crate) fn add_vm(&mut self, vm: VmId, flavor: &Flavor) {
-        self.vms.push(vm);
+    /// MIPS the scheduler can still promise (0 once oversubscribed).
+    pub fn available_mips(&self) -> f64 {
+        (self.total_mips() - self.reserved_mips).max(0.0)
+    }
+
+    /// Demand in physical cores (demand MIPS over MIPS per core).
+    pub fn demand_cores(&self) -> f64 {
+        if self.core_mips > 0.0 {
+            self.demand_mips / self.core_mips
+        } else {
+            0.0
+        }
+    }
+
+    pub(crate) fn add_booking(&mut self, flavor: &Flavor) {
         self.booked.vcpus += u64::from(flavor.vcpus);
         self.booked.memory_mb += flavor.memory_mb;
         self.booked.disk_gb += flavor.disk_gb;
     }
 
-    pub(crate) fn remove_vm(&mut self, vm: VmId, flavor: &Flavor) {
-        if let Some(position) = self.vms.iter().position(|&listed| listed == vm) {
-            // Keep booking order: it decides which VMs are examined first by later policies.
-            self.vms.remove(position);
-            self.booked.vcpus -= u64::from(flavor.vcpus);
-            self.booked.memory_mb -= flavor.memory_mb;
-            self.booked.disk_gb -= flavor.disk_gb;
+    pub(crate) fn remove_booking(&mut self, flavor: &Flavor) {
+        self.booked.vcpus -= u64::from(flavor.vcpus);
+        self.booked.memory_mb -= flavor.memory_mb;
+        self.booked.disk_gb -= flavor.disk_gb;
+    }
+}
+
+/// Removes `vm` from `list` keeping the order of the others (order decides which VMs policies examine first);
+/// returns whether it was there.
+pub(crate) fn remove_ordered(list: &mut Vec<VmId>, vm: VmId) -> bool {
+    match list.iter().position(|&listed| listed == vm) {
+        Some(position) => {
+            list.remove(position);
+            true
         }
+        None => false,
     }
 }

@@ -1,8 +1,12 @@
-//! A VM: its flavor, where it is, and its current CPU demand.
+//! A VM: its flavor, where it is, its current CPU demand and history, and its migration if one is under way.
 
 use crate::fleet::HostId;
 use crate::time::SimTime;
 use crate::trace::Flavor;
+
+/// MIPS of one vCPU when the workload does not say (Nova flavors carry no speed): hosts' cores default to
+/// the same, so utilisation is then demand in cores over physical cores.
+pub const DEFAULT_MIPS_PER_VCPU: f64 = 1000.0;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum VmStatus {
@@ -22,21 +26,58 @@ pub enum VmStatus {
     Departed,
 }
 
+/// A live migration under way: the VM runs on `source` (where it is booked) and is also booked on `target`
+/// until `ends`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Migration {
+    pub source: HostId,
+    pub target: HostId,
+    pub started: SimTime,
+    pub ends: SimTime,
+}
+
 #[derive(Clone, Debug)]
 pub struct Vm {
     pub flavor: Flavor,
+    /// Speed of one vCPU, in MIPS.
+    pub mips_per_vcpu: f64,
     pub host: Option<HostId>,
     pub status: VmStatus,
-    /// Current CPU demand as a fraction of the VM's vCPUs (0 when not running).
+    /// Current CPU demand as a fraction of the VM's capacity (0 when not running).
     pub demand_fraction: f64,
+    /// CPU its host allocated at the last update point, in MIPS.
+    pub allocated_mips: f64,
+    /// Utilisation (fraction of capacity) at past monitoring ticks, oldest first, at most the consolidation's
+    /// history length: requested in `cloudsim` semantics, allocated (measured) in `neat`.
+    pub history: Vec<f64>,
+    pub migration: Option<Migration>,
 }
 
 impl Vm {
-    pub fn new(flavor: Flavor) -> Vm {
-        Vm { flavor, host: None, status: VmStatus::Pending, demand_fraction: 0.0 }
+    pub fn new(flavor: Flavor, mips_per_vcpu: f64) -> Vm {
+        Vm {
+            flavor,
+            mips_per_vcpu,
+            host: None,
+            status: VmStatus::Pending,
+            demand_fraction: 0.0,
+            allocated_mips: 0.0,
+            history: Vec::new(),
+            migration: None,
+        }
     }
 
-    pub fn demand_cores(&self) -> f64 {
-        self.demand_fraction * f64::from(self.flavor.vcpus)
+    /// The VM's CPU capacity: vCPUs × MIPS per vCPU.
+    pub fn capacity_mips(&self) -> f64 {
+        f64::from(self.flavor.vcpus) * self.mips_per_vcpu
+    }
+
+    /// What the VM asks for now, in MIPS.
+    pub fn demand_mips(&self) -> f64 {
+        self.demand_fraction * self.capacity_mips()
+    }
+
+    pub fn is_migrating(&self) -> bool {
+        self.migration.is_some()
     }
 }

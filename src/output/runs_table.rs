@@ -1,4 +1,5 @@
-//! `runs.arrow`: one row per run. Columns, in order: `run_index`, `label`, `status`, `error`, `seed`, then one
+//! `runs.arrow`: one row per run. Columns, in order: `run_index`, `label`, `day` (the PlanetLab day the demand
+//! comes from, null otherwise), `status`, `error`, `seed`, then one
 //! typed column per scenario parameter (dotted path), then the metrics of [`RunMetrics::columns`].
 
 use std::collections::HashMap;
@@ -31,6 +32,8 @@ impl RunStatus {
 pub struct RunRecord {
     pub index: u64,
     pub label: String,
+    /// The PlanetLab day (YYYYMMDD) the run's demand comes from, if any.
+    pub day: Option<String>,
     pub seed: u64,
     pub status: RunStatus,
     pub error: Option<String>,
@@ -114,6 +117,7 @@ pub fn runs_batch(records: &[RunRecord], metadata: HashMap<String, String>) -> a
     let mut fields = vec![
         Field::new("run_index", DataType::UInt64, false),
         Field::new("label", DataType::Utf8, false),
+        Field::new("day", DataType::Utf8, true),
         Field::new("status", DataType::Utf8, false),
         Field::new("error", DataType::Utf8, true),
         Field::new("seed", DataType::UInt64, false),
@@ -121,6 +125,7 @@ pub fn runs_batch(records: &[RunRecord], metadata: HashMap<String, String>) -> a
     let mut columns: Vec<ArrayRef> = vec![
         Arc::new(records.iter().map(|record| record.index).collect::<arrow_array::UInt64Array>()),
         Arc::new(records.iter().map(|record| Some(record.label.as_str())).collect::<arrow_array::StringArray>()),
+        Arc::new(records.iter().map(|record| record.day.as_deref()).collect::<arrow_array::StringArray>()),
         Arc::new(records.iter().map(|record| Some(record.status.as_str())).collect::<arrow_array::StringArray>()),
         Arc::new(records.iter().map(|record| record.error.as_deref()).collect::<arrow_array::StringArray>()),
         Arc::new(records.iter().map(|record| record.seed).collect::<arrow_array::UInt64Array>()),
@@ -193,6 +198,7 @@ mod tests {
         let ok = RunRecord {
             index: 0,
             label: "a".into(),
+            day: None,
             seed: 1,
             status: RunStatus::Ok,
             error: None,

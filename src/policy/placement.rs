@@ -3,16 +3,17 @@
 pub mod best_fit;
 pub mod filter_scheduler;
 pub mod first_fit;
+pub mod power_aware;
 
 use serde::{Deserialize, Serialize};
 
-use crate::fleet::{Fleet, HostId};
-use crate::trace::Flavor;
+use crate::fleet::{Fleet, HostId, VmId};
 
 /// Chooses a host for one VM, or `None` (Nova's NoValidHost). Candidates are hosts that accept VMs and have
-/// room within their allocatable capacity ([`Fleet::fits`]); `exclude` is the VM's current host when it moves.
+/// room within their allocatable capacity ([`Fleet::fits_vm`]); `exclude` is the VM's current host when it
+/// moves.
 pub trait Placement: Send + Sync {
-    fn choose_host(&self, fleet: &Fleet, flavor: &Flavor, exclude: Option<HostId>) -> Option<HostId>;
+    fn choose_host(&self, fleet: &Fleet, vm: VmId, exclude: Option<HostId>) -> Option<HostId>;
 }
 
 /// The placement algorithms a scenario can name: `placement = { kind = "filter_scheduler", ... }`.
@@ -33,6 +34,9 @@ pub enum PlacementConfig {
     FirstFit {},
     /// The host left with the fewest free vCPUs after placement (ties: least free RAM, then fleet order).
     BestFit {},
+    /// CloudSim's power-aware best fit for a VM being created: the host whose power grows least when the VM's
+    /// full MIPS are added to its CPU use at the last update (ties: fleet order).
+    PowerAware {},
 }
 
 fn one() -> f64 {
@@ -66,6 +70,7 @@ impl PlacementConfig {
             }
             PlacementConfig::FirstFit {} => Box::new(first_fit::FirstFit),
             PlacementConfig::BestFit {} => Box::new(best_fit::BestFit),
+            PlacementConfig::PowerAware {} => Box::new(power_aware::PowerAware),
         }
     }
 
@@ -75,17 +80,14 @@ impl PlacementConfig {
             PlacementConfig::FilterScheduler { .. } => "filter_scheduler",
             PlacementConfig::FirstFit {} => "first_fit",
             PlacementConfig::BestFit {} => "best_fit",
+            PlacementConfig::PowerAware {} => "power_aware",
         }
     }
 }
 
-/// Hosts that pass the filters (present, enabled, room for `flavor`), in fleet order.
-pub(crate) fn candidate_hosts<'a>(
-    fleet: &'a Fleet,
-    flavor: &'a Flavor,
-    exclude: Option<HostId>,
-) -> impl Iterator<Item = HostId> + 'a {
-    (0..fleet.hosts.len() as HostId).filter(move |&host| Some(host) != exclude && fleet.fits(host, flavor))
+/// Hosts that pass the filters (present, enabled, room for the VM), in fleet order.
+pub(crate) fn candidate_hosts(fleet: &Fleet, vm: VmId, exclude: Option<HostId>) -> impl Iterator<Item = HostId> + '_ {
+    (0..fleet.hosts.len() as HostId).filter(move |&host| Some(host) != exclude && fleet.fits_vm(host, vm))
 }
 
 #[cfg(test)]
@@ -98,10 +100,10 @@ pub(crate) mod test_fleet {
 
     /// Hosts with the given (vcpus, memory MB) capacity and no overcommit, plus `vms` small VMs to place.
     pub fn fleet(hosts: &[(u32, u64)], vms: usize) -> Fleet {
-        let mut fleet = Fleet::new(std::iter::repeat_n(SMALL, vms));
+        let mut fleet = Fleet::new(std::iter::repeat_n((SMALL, 1000.0), vms));
         for (index, &(vcpus, memory_mb)) in hosts.iter().enumerate() {
-            let mut host =
-                Host::new(format!("h{index}"), Capacity { vcpus, memory_mb, disk_gb: 1000 }, PowerModel::default());
+            let capacity = Capacity { vcpus, memory_mb, disk_gb: 1000 };
+            let mut host = Host::new(format!("h{index}"), capacity, 1000.0, PowerModel::default());
             host.allocatable = Allocatable { vcpus: f64::from(vcpus), memory_mb: memory_mb as f64, disk_gb: 1000.0 };
             fleet.add_host(host);
         }

@@ -110,7 +110,7 @@ ram_weight_multiplier = -1.0
     fn values_are_typed_and_bare_words_are_strings() {
         let raw = parse(&["oversubscription.cpu_allocation_ratio=4", "trace.lenient=true", "placement.kind=first_fit"])
             .unwrap();
-        assert!(raw.trace.lenient);
+        assert!(raw.trace.as_ref().unwrap().lenient);
         assert_eq!(
             raw.placement,
             crate::policy::placement::PlacementConfig::FirstFit {},

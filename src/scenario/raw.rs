@@ -5,13 +5,16 @@ use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
 
+use crate::consolidation::ConsolidationConfig;
 use crate::metrics::EmptyHosts;
+use crate::migration::MigrationConfig;
 use crate::policy::oversubscription::OversubscriptionConfig;
 use crate::policy::placement::PlacementConfig;
 use crate::power::PowerModel;
-use crate::scenario::{HostType, OnNoValidHost, ParamValue, SynthesizeIfMissing};
+use crate::scenario::{CpuAdmission, HostLayout, HostType, OnNoValidHost, ParamValue, SynthesizeIfMissing};
 use crate::trace::lifecycle::Preexisting;
 use crate::usage::UsageConfig;
+use crate::workload::planetlab::VmType;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -21,7 +24,12 @@ pub struct RawScenario {
     pub name: Option<String>,
     #[serde(default = "default_seed")]
     pub seed: u64,
-    pub trace: RawTrace,
+    /// A Nova trace to replay (StarCompactor files)...
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<RawTrace>,
+    /// ...or a generated workload (a PlanetLab day as CloudSim runs it).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workload: Option<WorkloadConfig>,
     #[serde(default)]
     pub hosts: RawHosts,
     #[serde(default)]
@@ -33,9 +41,47 @@ pub struct RawScenario {
     #[serde(default)]
     pub usage: UsageConfig,
     #[serde(default)]
+    pub consolidation: ConsolidationConfig,
+    #[serde(default)]
+    pub migration: MigrationConfig,
+    #[serde(default)]
     pub simulation: RawSimulation,
     #[serde(default)]
     pub output: RawOutput,
+    /// Runs of this scenario, each with its label and overrides (`--set` syntax); empty: one run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub variants: Vec<Variant>,
+}
+
+/// One run of a scenario's simple sweep list.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Variant {
+    pub label: String,
+    /// Overrides in `--set` syntax: `"consolidation.overload = { kind = \"thr\", threshold = 0.8 }"`.
+    #[serde(default)]
+    pub set: Vec<String>,
+}
+
+/// `[workload]`: a workload generated from data rather than replayed from a Nova trace.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
+pub enum WorkloadConfig {
+    /// One VM per file of a PlanetLab day, all created at 0 and kept for `duration_s`, demand from its file.
+    Planetlab {
+        #[serde(default = "crate::usage::planetlab::default_dir")]
+        dir: PathBuf,
+        #[serde(default = "crate::usage::planetlab::default_day")]
+        day: String,
+        #[serde(default = "crate::workload::planetlab::cloudsim_vm_types")]
+        vm_types: Vec<VmType>,
+        #[serde(default = "default_duration_s")]
+        duration_s: u64,
+    },
+}
+
+fn default_duration_s() -> u64 {
+    86_400
 }
 
 fn default_seed() -> u64 {
@@ -60,7 +106,7 @@ pub struct RawTrace {
     pub synthesize: Option<SynthesizeIfMissing>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawHosts {
     /// Hosts present from the start, in addition to any from machine events.
@@ -71,6 +117,38 @@ pub struct RawHosts {
     pub power: PowerModel,
     #[serde(default)]
     pub empty: EmptyHosts,
+    /// Power of a sleeping host (`empty = "sleep"`): the Neat testbed's 10.4 W.
+    #[serde(default = "default_sleep_w")]
+    pub sleep_w: f64,
+    /// `false`: a non-power-aware data centre, every host charged its full-load power all the time (CloudSim's
+    /// NPA baseline).
+    #[serde(default = "default_true")]
+    pub power_aware: bool,
+    /// `grouped`: each type's hosts together, in declaration order; `alternating`: host i is of type i mod n
+    /// (CloudSim's PlanetLab fleet).
+    #[serde(default)]
+    pub layout: HostLayout,
+}
+
+fn default_sleep_w() -> f64 {
+    10.4
+}
+
+fn default_true() -> bool {
+    true
+}
+
+impl Default for RawHosts {
+    fn default() -> Self {
+        RawHosts {
+            types: Vec::new(),
+            power: PowerModel::default(),
+            empty: EmptyHosts::default(),
+            sleep_w: default_sleep_w(),
+            power_aware: true,
+            layout: HostLayout::default(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -82,6 +160,10 @@ pub struct RawAdmission {
     pub retry_interval_s: u64,
     #[serde(default = "default_max_wait_s")]
     pub max_wait_s: u64,
+    /// How CPU admits a VM: by vCPUs within the allocation ratio (Nova) or, in addition, by free MIPS, with a
+    /// new VM asking for its full MIPS (CloudSim).
+    #[serde(default)]
+    pub cpu: CpuAdmission,
 }
 
 fn default_retry_interval_s() -> u64 {
@@ -97,6 +179,7 @@ impl Default for RawAdmission {
             on_no_valid_host: OnNoValidHost::default(),
             retry_interval_s: default_retry_interval_s(),
             max_wait_s: default_max_wait_s(),
+            cpu: CpuAdmission::default(),
         }
     }
 }
@@ -130,8 +213,11 @@ pub struct RawOutput {
 /// Every field of the scenario (defaults filled in) as `(dotted.path, value)`, in file order. Arrays (host
 /// types) become one text column holding their TOML.
 pub fn flatten_params(raw: &RawScenario) -> Result<Vec<(String, ParamValue)>, String> {
+    let mut raw = raw.clone();
+    // The variants are runs, not parameters: each run's own overrides are already applied.
+    raw.variants.clear();
     let value =
-        toml::Value::try_from(raw).map_err(|error| format!("cannot list the scenario's parameters: {error}"))?;
+        toml::Value::try_from(&raw).map_err(|error| format!("cannot list the scenario's parameters: {error}"))?;
     let mut params = Vec::new();
     flatten_into(&mut params, String::new(), &value);
     // `name` is the run's `label` column already; the scenario's seed is the base the run's `seed` derives

@@ -19,11 +19,22 @@ pub fn default_day() -> String {
     "20110303".to_string()
 }
 
+/// How VMs are bound to series.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Binding {
+    /// Series `fnv1a(instance uuid) mod n`, cycled over lives longer than a day (Nova replay).
+    #[default]
+    Hash,
+    /// VM i gets series i (name order), held at its last value past the end (CloudSim's experiment).
+    Index,
+}
+
 /// All series of one day, as fractions.
 #[derive(Debug)]
 pub struct PlanetLabSeries {
     pub names: Vec<String>,
-    pub series: Vec<Vec<f32>>,
+    pub series: Vec<Vec<f64>>,
 }
 
 impl PlanetLabSeries {
@@ -53,7 +64,7 @@ impl PlanetLabSeries {
     }
 }
 
-fn read_series(path: &Path) -> Result<Vec<f32>, String> {
+fn read_series(path: &Path) -> Result<Vec<f64>, String> {
     let text = std::fs::read_to_string(path).map_err(|error| format!("{}: cannot read: {error}", path.display()))?;
     let mut values = Vec::with_capacity(288);
     for (index, line) in text.lines().enumerate() {
@@ -61,7 +72,7 @@ fn read_series(path: &Path) -> Result<Vec<f32>, String> {
         if line.is_empty() {
             continue;
         }
-        let percent: f32 = line.parse().map_err(|_| {
+        let percent: f64 = line.parse().map_err(|_| {
             format!(
                 "{}, line {}: {line:?} is not a CPU percentage; each line must hold one number 0..100",
                 path.display(),
@@ -89,18 +100,23 @@ pub fn stable_hash(text: &str) -> u64 {
 
 pub struct PlanetLabDemand {
     series: Arc<PlanetLabSeries>,
+    binding: Binding,
     /// Per VM: (bound series, tick at which it first started).
     bindings: Vec<Option<(u32, u64)>>,
 }
 
 impl PlanetLabDemand {
-    pub fn new(vm_count: usize, series: Arc<PlanetLabSeries>) -> PlanetLabDemand {
-        PlanetLabDemand { series, bindings: vec![None; vm_count] }
+    pub fn new(vm_count: usize, series: Arc<PlanetLabSeries>, binding: Binding) -> PlanetLabDemand {
+        PlanetLabDemand { series, binding, bindings: vec![None; vm_count] }
     }
 
     pub fn start(&mut self, vm: VmId, instance_uuid: &str, tick: u64) -> f64 {
         let count = self.series.series.len() as u64;
-        let binding = *self.bindings[vm as usize].get_or_insert(((stable_hash(instance_uuid) % count) as u32, tick));
+        let series = match self.binding {
+            Binding::Hash => stable_hash(instance_uuid) % count,
+            Binding::Index => u64::from(vm) % count,
+        };
+        let binding = *self.bindings[vm as usize].get_or_insert((series as u32, tick));
         self.value(binding, tick)
     }
 
@@ -111,9 +127,24 @@ impl PlanetLabDemand {
         }
     }
 
+    pub fn interpolated(&self, vm: VmId, tick: u64, between: f64) -> f64 {
+        match self.bindings[vm as usize] {
+            Some(binding) => {
+                let (now, next) = (self.value(binding, tick), self.value(binding, tick + 1));
+                now + (next - now) * between
+            }
+            None => 0.0,
+        }
+    }
+
     fn value(&self, (series, start): (u32, u64), tick: u64) -> f64 {
         let values = &self.series.series[series as usize];
-        f64::from(values[(tick.saturating_sub(start) % values.len() as u64) as usize])
+        let step = tick.saturating_sub(start) as usize;
+        let index = match self.binding {
+            Binding::Hash => step % values.len(),
+            Binding::Index => step.min(values.len() - 1),
+        };
+        values[index]
     }
 }
 
@@ -127,14 +158,14 @@ mod tests {
             names: vec!["a".into(), "b".into()],
             series: vec![vec![0.1, 0.2, 0.3], vec![0.5, 0.6, 0.7]],
         });
-        let mut demand = PlanetLabDemand::new(1, series);
+        let mut demand = PlanetLabDemand::new(1, series, Binding::Hash);
         let uuid = "467af885-0000";
         let expected_series = (stable_hash(uuid) % 2) as usize;
         let first = demand.start(0, uuid, 10);
-        let values = [[0.1f32, 0.2, 0.3], [0.5, 0.6, 0.7]][expected_series];
-        assert_eq!(first, f64::from(values[0]));
-        assert_eq!(demand.sample(0, 12), f64::from(values[2]));
-        assert_eq!(demand.sample(0, 13), f64::from(values[0]), "cycles after the last value");
+        let values = [[0.1, 0.2, 0.3], [0.5, 0.6, 0.7]][expected_series];
+        assert_eq!(first, values[0]);
+        assert_eq!(demand.sample(0, 12), values[2]);
+        assert_eq!(demand.sample(0, 13), values[0], "cycles after the last value");
         // FNV-1a of the empty string is its offset basis: the hash is the standard one, hence stable.
         assert_eq!(stable_hash(""), 0xcbf2_9ce4_8422_2325);
     }

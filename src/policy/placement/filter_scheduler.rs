@@ -1,6 +1,6 @@
 //! Nova's filter scheduler, as `nova.scheduler.filter_scheduler` runs it with the default filters and weighers
 //! that matter for capacity: RamFilter, CoreFilter and DiskFilter (booked + request within capacity times the
-//! allocation ratio, applied by [`Fleet::fits`]), then the RAM and CPU weighers.
+//! allocation ratio, applied by [`Fleet::fits_vm`]), then the RAM and CPU weighers.
 //!
 //! Each weigher's raw value (free RAM MB, free vCPUs) is normalised over the candidate hosts to [0, 1] by
 //! min-max, as Nova's `normalize` does (all equal: 0), multiplied by its multiplier and summed. The highest
@@ -8,9 +8,8 @@
 //! among the best `host_subset_size` (default 1) hosts; fleetsim breaks exact ties by fleet order so that runs
 //! are deterministic.
 
-use crate::fleet::{Fleet, HostId};
+use crate::fleet::{Fleet, HostId, VmId};
 use crate::policy::placement::{candidate_hosts, Placement};
-use crate::trace::Flavor;
 
 pub struct FilterScheduler {
     pub ram_weight_multiplier: f64,
@@ -18,11 +17,11 @@ pub struct FilterScheduler {
 }
 
 impl Placement for FilterScheduler {
-    fn choose_host(&self, fleet: &Fleet, flavor: &Flavor, exclude: Option<HostId>) -> Option<HostId> {
+    fn choose_host(&self, fleet: &Fleet, vm: VmId, exclude: Option<HostId>) -> Option<HostId> {
         // One pass to collect candidates and the weighers' ranges, one to weigh them.
         let mut candidates: Vec<(HostId, f64, f64)> = Vec::new();
         let (mut ram_range, mut cpu_range) = (Range::default(), Range::default());
-        for host in candidate_hosts(fleet, flavor, exclude) {
+        for host in candidate_hosts(fleet, vm, exclude) {
             let entry = fleet.host(host);
             let (free_ram, free_cpu) = (entry.free_memory_mb(), entry.free_vcpus());
             ram_range.include(free_ram);
@@ -72,7 +71,7 @@ impl Range {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::placement::test_fleet::{fleet, SMALL};
+    use crate::policy::placement::test_fleet::fleet;
 
     fn scheduler(ram: f64, cpu: f64) -> FilterScheduler {
         FilterScheduler { ram_weight_multiplier: ram, cpu_weight_multiplier: cpu }
@@ -82,11 +81,12 @@ mod tests {
     fn spreads_with_positive_and_stacks_with_negative_multipliers() {
         let mut fleet = fleet(&[(8, 8192), (8, 8192), (8, 8192)], 3);
         fleet.book(0, 1);
+        let vm = 1;
         // Host 1 has 1 vCPU and 1024 MB less free: spreading avoids it, stacking prefers it.
-        assert_eq!(scheduler(1.0, 1.0).choose_host(&fleet, &SMALL, None), Some(0));
-        assert_eq!(scheduler(-1.0, -1.0).choose_host(&fleet, &SMALL, None), Some(1));
+        assert_eq!(scheduler(1.0, 1.0).choose_host(&fleet, vm, None), Some(0));
+        assert_eq!(scheduler(-1.0, -1.0).choose_host(&fleet, vm, None), Some(1));
         // Exactly equal weights go to fleet order.
-        assert_eq!(scheduler(0.0, 0.0).choose_host(&fleet, &SMALL, None), Some(0));
+        assert_eq!(scheduler(0.0, 0.0).choose_host(&fleet, vm, None), Some(0));
     }
 
     #[test]
@@ -94,13 +94,13 @@ mod tests {
         // h0: most free RAM (16384) but fewest free vCPUs (2); h1: 8192 MB, 16 vCPUs.
         // RAM weight 1, CPU weight 2: h0 = 1*1 + 2*0 = 1, h1 = 1*0 + 2*1 = 2 -> h1.
         let fleet = fleet(&[(2, 16384), (16, 8192)], 1);
-        assert_eq!(scheduler(1.0, 2.0).choose_host(&fleet, &SMALL, None), Some(1));
-        assert_eq!(scheduler(3.0, 2.0).choose_host(&fleet, &SMALL, None), Some(0));
+        assert_eq!(scheduler(1.0, 2.0).choose_host(&fleet, 0, None), Some(1));
+        assert_eq!(scheduler(3.0, 2.0).choose_host(&fleet, 0, None), Some(0));
     }
 
     #[test]
     fn no_valid_host_when_nothing_fits() {
         let fleet = fleet(&[(1, 512)], 1);
-        assert_eq!(scheduler(1.0, 1.0).choose_host(&fleet, &SMALL, None), None);
+        assert_eq!(scheduler(1.0, 1.0).choose_host(&fleet, 0, None), None);
     }
 }

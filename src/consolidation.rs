@@ -1,0 +1,117 @@
+//! Dynamic consolidation: at each monitoring tick, find overloaded and underloaded hosts, choose the VMs to move
+//! and where, and hand the simulation the migrations to start.
+//!
+//! The decisions are the policies' (`policy::{overload, underload, selection, reallocation}`); how they are
+//! combined is the semantics': [`cloudsim`] reproduces CloudSim 3.0.3's `optimizeAllocation`, [`neat`] Neat's
+//! local and global managers. Both work on a [`round::Round`], a scratch view of the fleet.
+
+pub mod cloudsim;
+pub mod neat;
+pub mod round;
+
+use rand::SeedableRng;
+use rand_pcg::Pcg64;
+use serde::{Deserialize, Serialize};
+
+use crate::fleet::{Fleet, HostId, VmId};
+use crate::migration::MigrationConfig;
+use crate::policy::overload::{OverloadConfig, OverloadDetector};
+use crate::policy::reallocation::{Reallocation, ReallocationConfig};
+use crate::policy::selection::{SelectionConfig, VmSelector};
+use crate::policy::underload::{UnderloadConfig, UnderloadDetector};
+use crate::policy::Semantics;
+
+/// `[consolidation]` in a scenario.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsolidationConfig {
+    #[serde(default)]
+    pub semantics: Semantics,
+    #[serde(default)]
+    pub overload: OverloadConfig,
+    #[serde(default)]
+    pub underload: UnderloadConfig,
+    #[serde(default)]
+    pub selection: SelectionConfig,
+    #[serde(default)]
+    pub placement: ReallocationConfig,
+}
+
+impl ConsolidationConfig {
+    /// Does this configuration ever move a VM?
+    pub fn enabled(&self) -> bool {
+        self.overload != OverloadConfig::Never {} || self.underload != UnderloadConfig::Never {}
+    }
+
+    pub fn validate(&self) -> Result<(), (&'static str, String)> {
+        self.overload.validate().map_err(|message| ("consolidation.overload", message))?;
+        self.underload.validate().map_err(|message| ("consolidation.underload", message))?;
+        self.selection.validate().map_err(|message| ("consolidation.selection", message))?;
+        self.placement.validate().map_err(|message| ("consolidation.placement", message))?;
+        if self.semantics == Semantics::Cloudsim
+            && matches!(self.underload, UnderloadConfig::Threshold { .. } | UnderloadConfig::LastNAverage { .. })
+        {
+            return Err((
+                "consolidation.underload",
+                "cloudsim semantics has no underload threshold: use { kind = \"least_utilized\" } (CloudSim's sweep) \
+                 or { kind = \"never\" }, or choose semantics = \"neat\""
+                    .to_string(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// History values kept per VM: CloudSim's `PowerVm.HISTORY_LENGTH` (30), Neat's `data_collector_data_length`
+    /// (100).
+    pub fn history_length(&self) -> usize {
+        match self.semantics {
+            Semantics::Cloudsim => 30,
+            Semantics::Neat => 100,
+        }
+    }
+}
+
+/// A run's consolidation policies, built from [`ConsolidationConfig`].
+pub struct Consolidator {
+    pub semantics: Semantics,
+    pub detector: Box<dyn OverloadDetector>,
+    pub underload: Option<Box<dyn UnderloadDetector>>,
+    /// CloudSim's least-utilised sweep instead of a per-host underload test.
+    pub least_utilized: bool,
+    pub selector: Box<dyn VmSelector>,
+    pub placement: Box<dyn Reallocation>,
+    pub rng: Pcg64,
+    pub history_length: usize,
+}
+
+impl Consolidator {
+    pub fn new(config: &ConsolidationConfig, seed: u64) -> Consolidator {
+        Consolidator {
+            semantics: config.semantics,
+            detector: config.overload.build(config.semantics),
+            underload: config.underload.build(),
+            least_utilized: config.underload == (UnderloadConfig::LeastUtilized {}),
+            selector: config.selection.build(config.semantics),
+            placement: config.placement.build(),
+            rng: Pcg64::seed_from_u64(seed),
+            history_length: config.history_length(),
+        }
+    }
+
+    /// The migrations to start now, in order: (VM, target host). A VM may appear twice (CloudSim issues both
+    /// moves when a host that just received a VM is then evacuated).
+    pub fn plan(
+        &mut self,
+        fleet: &Fleet,
+        utilization_mips: &[f64],
+        migration: &MigrationConfig,
+        interval_s: f64,
+    ) -> Vec<(VmId, HostId)> {
+        let mut round =
+            round::Round::new(fleet, self.semantics, migration, interval_s, self.history_length, utilization_mips);
+        match self.semantics {
+            Semantics::Cloudsim => cloudsim::plan(self, &mut round),
+            Semantics::Neat => neat::plan(self, &mut round),
+        }
+    }
+}

@@ -1,0 +1,110 @@
+//! A PlanetLab day as CloudSim's PlanetLab examples run it: one VM per file of the day folder, all created at
+//! time 0 and kept until the end; VM types assigned in blocks in sorted file-name order (CloudSim assigns them
+//! in file-listing order, which on the systems it was run on is name order: reference §2.1).
+
+use serde::{Deserialize, Serialize};
+
+use crate::fleet::VmId;
+use crate::time::{SimTime, MS_PER_SECOND};
+use crate::trace::lifecycle::{LifecycleCounts, PowerState, VmEvent, VmEventKind};
+use crate::trace::{Flavor, InstanceInfo, InstanceTrace};
+use crate::usage::planetlab::PlanetLabSeries;
+use crate::workload::Workload;
+
+/// One VM type of the experiment.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VmType {
+    /// MIPS of each vCPU (CloudSim's `VM_MIPS`).
+    pub mips: f64,
+    pub memory_mb: u64,
+    #[serde(default = "one")]
+    pub vcpus: u32,
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// CloudSim's four PlanetLab VM types (`Constants.java`): 2500/870, 2000/1740, 1000/1740, 500/613.
+pub fn cloudsim_vm_types() -> Vec<VmType> {
+    [(2500.0, 870), (2000.0, 1740), (1000.0, 1740), (500.0, 613)]
+        .into_iter()
+        .map(|(mips, memory_mb)| VmType { mips, memory_mb, vcpus: 1 })
+        .collect()
+}
+
+/// VM `index` of `count` gets type ⌊index / ⌈count / types⌉⌋, as CloudSim's `PlanetLabHelper` does.
+pub fn vm_type_of(index: usize, count: usize, types: usize) -> usize {
+    let block = count.div_ceil(types).max(1);
+    (index / block).min(types - 1)
+}
+
+/// The workload of one PlanetLab day: `series.names.len()` VMs arriving at 0, lasting `duration`.
+pub fn workload(series: &PlanetLabSeries, vm_types: &[VmType], duration: SimTime) -> Workload {
+    let count = series.names.len();
+    let mut instances = Vec::with_capacity(count);
+    let mut vm_mips = Vec::with_capacity(count);
+    let mut vm_events = Vec::with_capacity(count);
+    for (index, name) in series.names.iter().enumerate() {
+        let vm_type = &vm_types[vm_type_of(index, count, vm_types.len())];
+        instances.push(InstanceInfo {
+            uuid: name.clone(),
+            flavor: Some(Flavor { vcpus: vm_type.vcpus, memory_mb: vm_type.memory_mb, disk_gb: 0 }),
+            project: String::new(),
+            host: None,
+        });
+        vm_mips.push(vm_type.mips);
+        vm_events.push(VmEvent {
+            time: SimTime::ZERO,
+            vm: index as VmId,
+            kind: VmEventKind::Arrive { initially: PowerState::Running },
+        });
+    }
+    Workload {
+        instances: InstanceTrace { instances, ..InstanceTrace::default() },
+        machines: None,
+        origin_ms: 0,
+        end: duration,
+        vm_events,
+        host_events: Vec::new(),
+        lifecycle: LifecycleCounts::default(),
+        vm_mips,
+    }
+}
+
+/// 24 hours, CloudSim's `SIMULATION_LIMIT`.
+pub const DAY: SimTime = SimTime(86_400 * MS_PER_SECOND);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn types_are_assigned_in_blocks_of_the_rounded_up_quarter() {
+        // 1052 VMs, 4 types: blocks of ⌈1052/4⌉ = 263.
+        assert_eq!(vm_type_of(0, 1052, 4), 0);
+        assert_eq!(vm_type_of(262, 1052, 4), 0);
+        assert_eq!(vm_type_of(263, 1052, 4), 1);
+        assert_eq!(vm_type_of(1051, 1052, 4), 3);
+        // 898 VMs: blocks of 225; the last block is short (223).
+        assert_eq!(vm_type_of(675, 898, 4), 3);
+        assert_eq!(vm_type_of(674, 898, 4), 2);
+    }
+
+    #[test]
+    fn every_vm_arrives_at_zero_with_its_type() {
+        let series = PlanetLabSeries {
+            names: (0..5).map(|index| format!("vm{index}")).collect(),
+            series: vec![vec![0.5; 288]; 5],
+        };
+        let workload = workload(&series, &cloudsim_vm_types(), DAY);
+        assert_eq!(workload.vm_events.len(), 5);
+        assert!(workload.vm_events.iter().all(|event| event.time == SimTime::ZERO));
+        // ⌈5/4⌉ = 2: types 0, 0, 1, 1, 2.
+        let mips: Vec<f64> = workload.vm_mips.clone();
+        assert_eq!(mips, vec![2500.0, 2500.0, 2000.0, 2000.0, 1000.0]);
+        assert_eq!(workload.instances.instances[4].flavor.unwrap().memory_mb, 1740);
+        assert_eq!(workload.end, DAY);
+    }
+}
