@@ -3,6 +3,9 @@
 //! A selector picks one VM among the host's candidates (VMs not already migrating). How many are picked is the
 //! simulation's rule, by semantics: Neat moves one VM per overload event; CloudSim selects until the host is no
 //! longer overloaded.
+//!
+//! Every selector is deterministic given its inputs (RS: given the run's generator), and ties go to the first
+//! candidate in order, as CloudSim's strict comparisons and Python's `min` do.
 
 pub mod mc;
 pub mod mmt;
@@ -53,6 +56,12 @@ pub enum SelectionConfig {
     /// Maximum correlation: the VM whose utilisation history is best explained (R² of an OLS fit) by the other
     /// VMs' histories; minimum migration time when the fit is impossible.
     Mc {},
+}
+
+/// A candidate for unit tests: only the fields a selector reads matter, so the VM id is always 0.
+#[cfg(test)]
+pub(crate) fn test_candidate(memory_mb: u64, capacity_mips: f64, utilization: f64, history: &[f64]) -> VmCandidate<'_> {
+    VmCandidate { vm: 0, memory_mb, capacity_mips, utilization, history }
 }
 
 fn default_last_n() -> usize {

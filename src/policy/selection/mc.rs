@@ -1,14 +1,314 @@
-//! Maximum correlation (MC). (Stub: to be implemented.)
+//! Maximum correlation (MC), as CloudSim's `PowerVmSelectionPolicyMaximumCorrelation` computes it (Neat has no
+//! MC, so both semantics use this).
+//!
+//! 1. **Window.** m = the shortest candidate history; each VM contributes its most recent m utilisation values.
+//! 2. **Fits.** For each VM i: an OLS fit, with intercept, of its window on the other VMs' windows (Apache Commons
+//!    Math's `OLSMultipleLinearRegression`), and R² = 1 − SSR/SST with SST = Σ(y − ȳ)² (`calculateRSquared`).
+//! 3. **Pick.** The VM with the largest R², scanning with a strict `>` from Java's `Double.MIN_VALUE` (the
+//!    smallest positive *subnormal*, 4.9e-324, not Rust's `f64::MIN_POSITIVE`): ties go to the first candidate,
+//!    and if no R² is above that value the first candidate wins. R² within [`R_SQUARED_TIE`] of each other are
+//!    ties (see the deviations).
+//! 4. **Fallback: minimum migration time** (as in CloudSim's examples) when any fit is impossible. CloudSim falls
+//!    back on the `IllegalArgumentException`s that Commons Math throws:
+//!    - fewer than 2 candidates (no predictor: `NoDataException`);
+//!    - too few observations: Commons Math needs rows ≥ predictors + 1, i.e. m ≥ (n − 1) + 1 = n for n VMs
+//!      (`NOT_ENOUGH_DATA_FOR_NUMBER_OF_PREDICTORS`); this also covers an empty history;
+//!    - a singular design (`SingularMatrixException`), e.g. two VMs with proportional windows or a constant
+//!      window, which is collinear with the intercept.
+//!
+//! The fit is a Householder QR of the m × n design [1, other windows] applied to y at the same time; SSR is the
+//! squared norm of the last m − n entries of Qᵀy, so no coefficients are solved for. Each call allocates one
+//! m × (n + 1) work buffer and one Vec of n R² values; the cost is O(m·n³), small for the few VMs of a host.
+//!
+//! Deviations from CloudSim, all where it is undefined or numerically arbitrary:
+//! - Unequal history lengths make CloudSim's `getUtilizationMatrix` write past its m columns and throw an
+//!   uncaught `ArrayIndexOutOfBoundsException`; we use every VM's most recent m values. (CloudSim's histories are
+//!   most-recent-first, ours oldest-first; R² does not depend on the order of the observations.)
+//! - Commons Math's QR declares a design singular only when a diagonal entry of R is exactly 0 (threshold 0), so
+//!   a nearly collinear design gives rounding noise there. We call the design singular when a column's remaining
+//!   norm is at most [`RANK_TOLERANCE`] times its norm, and fall back to MMT.
+//! - With m = n the fits are exact and every R² is exactly 1 here (SSR is an empty sum), so the first VM wins;
+//!   CloudSim's residuals are rounding noise there, and its pick with them.
+//! - Mathematically equal R² (always the case with two VMs: both are r²) differ by rounding, so CloudSim's strict
+//!   `>` picks between them by rounding noise, which no other implementation reproduces. We count R² within
+//!   [`R_SQUARED_TIE`] (1e-12) of the running maximum as equal, so the first of them wins.
+//! - SST = 0 (a constant window) has no R²: CloudSim computes 0/0 = NaN or −∞, which its strict `>` never picks;
+//!   we never pick it either. It cannot change the outcome in practice, because that constant window is in every
+//!   other VM's design, which is then singular, so the selection falls back to MMT.
+//!
+//! The history length is the caller's: CloudSim keeps 30 values per VM (`PowerVm.HISTORY_LENGTH`).
 
 use rand_pcg::Pcg64;
 
+use crate::policy::selection::mmt::least_ram;
 use crate::policy::selection::{VmCandidate, VmSelector};
+
+/// A design column whose norm left after the earlier Householder steps is at most this fraction of its own norm is
+/// taken as a linear combination of the columns before it (rounding alone leaves about 1e-15).
+pub const RANK_TOLERANCE: f64 = 1e-10;
+
+/// R² values within this of the running maximum count as equal, so the first of them is kept: rounding, not the
+/// data, would otherwise decide between mathematically equal R² (two VMs always have the same R², r²).
+pub const R_SQUARED_TIE: f64 = 1e-12;
 
 #[derive(Clone, Debug)]
 pub struct MaximumCorrelation;
 
 impl VmSelector for MaximumCorrelation {
     fn select(&mut self, candidates: &[VmCandidate], _rng: &mut Pcg64) -> Option<usize> {
-        (!candidates.is_empty()).then_some(0)
+        match r_squared_each(candidates) {
+            Some(r_squared) => Some(first_max_above_min_value(&r_squared)),
+            None => least_ram(candidates),
+        }
+    }
+}
+
+/// Each candidate's R² against the others, or `None` when a fit is impossible (see the module documentation).
+fn r_squared_each(candidates: &[VmCandidate]) -> Option<Vec<f64>> {
+    let n = candidates.len();
+    let m = candidates.iter().map(|c| c.history.len()).min()?;
+    if n < 2 || m < n {
+        return None;
+    }
+    // Column-major: columns 0..n are the design (intercept, then the other VMs in order), column n is y.
+    let mut work = vec![0.0; m * (n + 1)];
+    let mut r_squared = Vec::with_capacity(n);
+    for i in 0..n {
+        let (design, y) = work.split_at_mut(m * n);
+        design[..m].fill(1.0);
+        let others = candidates.iter().enumerate().filter(|&(j, _)| j != i).map(|(_, c)| c);
+        for (column, other) in design[m..].chunks_exact_mut(m).zip(others) {
+            column.copy_from_slice(recent(other, m));
+        }
+        y.copy_from_slice(recent(&candidates[i], m));
+        r_squared.push(fit_r_squared(design, y, m)?);
+    }
+    Some(r_squared)
+}
+
+/// The most recent `m` values of a candidate's history (oldest first).
+fn recent<'a>(candidate: &VmCandidate<'a>, m: usize) -> &'a [f64] {
+    &candidate.history[candidate.history.len() - m..]
+}
+
+/// R² of the least-squares fit of `y` on the columns of `design` (column-major, `m` rows, intercept included), or
+/// `None` when the design is rank-deficient. Both buffers are overwritten. `NEG_INFINITY` when y is constant.
+fn fit_r_squared(design: &mut [f64], y: &mut [f64], m: usize) -> Option<f64> {
+    let mean = y.iter().sum::<f64>() / m as f64;
+    let total = y.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>();
+
+    let columns = design.len() / m;
+    for k in 0..columns {
+        let (done, later) = design.split_at_mut((k + 1) * m);
+        let column = &mut done[k * m..];
+        // Reflections preserve norms, so the whole column's norm is still the original column's.
+        let norm = column.iter().map(|v| v * v).sum::<f64>().sqrt();
+        let below = column[k..].iter().map(|v| v * v).sum::<f64>().sqrt();
+        if below <= RANK_TOLERANCE * norm {
+            return None;
+        }
+        // Householder vector v = x − αe₁ with α = −sign(x₀)‖x‖, which avoids cancellation; v overwrites x.
+        let alpha = if column[k] > 0.0 { -below } else { below };
+        column[k] -= alpha;
+        let v = &column[k..];
+        let vv = v.iter().map(|a| a * a).sum::<f64>();
+        for other in later.chunks_exact_mut(m) {
+            reflect(v, vv, &mut other[k..]);
+        }
+        reflect(v, vv, &mut y[k..]);
+    }
+    // Qᵀy: its first `columns` entries are fitted exactly by R b; the rest are the residuals' coordinates.
+    let residual = y[columns..].iter().map(|r| r * r).sum::<f64>();
+    Some(if total > 0.0 { 1.0 - residual / total } else { f64::NEG_INFINITY })
+}
+
+/// x ← (I − 2vvᵀ/vᵀv) x.
+fn reflect(v: &[f64], vv: f64, x: &mut [f64]) {
+    let scale = 2.0 * v.iter().zip(x.iter()).map(|(a, b)| a * b).sum::<f64>() / vv;
+    for (xi, vi) in x.iter_mut().zip(v) {
+        *xi -= scale * vi;
+    }
+}
+
+/// CloudSim's pick: the first index whose R² is above `Double.MIN_VALUE` and, after that, above the running
+/// maximum by more than [`R_SQUARED_TIE`]; index 0 if none is.
+fn first_max_above_min_value(values: &[f64]) -> usize {
+    // Java's Double.MIN_VALUE: the smallest positive subnormal double.
+    let min_value = f64::from_bits(1);
+    let mut best: Option<(usize, f64)> = None;
+    for (index, &value) in values.iter().enumerate() {
+        let better = match best {
+            None => value > min_value,
+            Some((_, max)) => value > max + R_SQUARED_TIE,
+        };
+        if better {
+            best = Some((index, value));
+        }
+    }
+    best.map_or(0, |(index, _)| index)
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+
+    use super::*;
+    use crate::policy::selection::test_candidate;
+
+    fn pick(candidates: &[VmCandidate]) -> Option<usize> {
+        MaximumCorrelation.select(candidates, &mut Pcg64::seed_from_u64(1))
+    }
+
+    fn assert_close(actual: &[f64], expected: &[f64]) {
+        assert_eq!(actual.len(), expected.len(), "{actual:?}");
+        for (a, e) in actual.iter().zip(expected) {
+            assert!((a - e).abs() < 1e-12, "{actual:?} != {expected:?}");
+        }
+    }
+
+    // Orthogonal zero-mean vectors of length 4, each of squared norm 4:
+    //   e1 = [1, −1, 1, −1], e2 = [1, 1, −1, −1], e3 = [1, −1, −1, 1].
+    // With an intercept, R² is that of the centred y on the centred predictors, so these make R² easy by hand.
+    const V0: [f64; 4] = [0.6, 0.4, 0.6, 0.4]; // 0.5 + 0.1·e1
+    const V1: [f64; 4] = [0.6, 0.6, 0.4, 0.4]; // 0.5 + 0.1·e2
+
+    #[test]
+    fn picks_the_vm_best_explained_by_the_others() {
+        // V2 = 0.5 + 0.1·(e1 + e2 + ε·e3) with ε = 0.5.
+        // - V2 on {V0, V1}: the e3 part is unexplained: SSR = ε²·4, SST = (2 + ε²)·4, R² = 2/(2 + ε²) = 8/9.
+        // - V0 on {V1, V2}: e1 is projected on the span of e2 and u = e1 + ε·e3 (e1 ⟂ e2); the part along u is
+        //   u/(1 + ε²), the residual (ε²·e1 − ε·e3)/(1 + ε²) has squared norm 4ε²/(1 + ε²), SST = 4, so
+        //   R² = 1/(1 + ε²) = 0.8. V1 likewise: 0.8.
+        // The maximum is V2's, index 2; MMT would pick index 0.
+        let v2 = [0.75, 0.45, 0.45, 0.35];
+        let candidates = [
+            test_candidate(613, 1000.0, 0.4, &V0),
+            test_candidate(870, 1000.0, 0.4, &V1),
+            test_candidate(1740, 1000.0, 0.35, &v2),
+        ];
+        assert_close(&r_squared_each(&candidates).expect("the fit is possible"), &[0.8, 0.8, 8.0 / 9.0]);
+        assert_eq!(pick(&candidates), Some(2));
+    }
+
+    #[test]
+    fn an_exact_linear_combination_has_r_squared_one() {
+        // V2 = 0.5 + 0.1·(e1 + e2) = V0 + V1 − 0.5 exactly. Then V0 = V2 − V1 + 0.5 and V1 = V2 − V0 + 0.5 are
+        // exact too: an exact combination always fits every VM in it at R² = 1 (a VM outside it would make the
+        // other fits singular). All three R² are 1, the strict `>` keeps the first: index 0. Put the combination
+        // first and it is picked. MMT would pick the 613 MB VM instead: index 1, then index 2.
+        let v2 = [0.7, 0.5, 0.5, 0.3];
+        let candidates = [
+            test_candidate(1740, 1000.0, 0.4, &V0),
+            test_candidate(613, 1000.0, 0.4, &V1),
+            test_candidate(870, 1000.0, 0.3, &v2),
+        ];
+        assert_close(&r_squared_each(&candidates).expect("the fit is possible"), &[1.0, 1.0, 1.0]);
+        assert_eq!(pick(&candidates), Some(0));
+        let combination_first = [candidates[2], candidates[0], candidates[1]];
+        assert_close(&r_squared_each(&combination_first).expect("the fit is possible"), &[1.0, 1.0, 1.0]);
+        assert_eq!(pick(&combination_first), Some(0));
+    }
+
+    #[test]
+    fn two_vms_share_the_squared_correlation() {
+        // A = [1, 2, 3, 4]/10 and B = [2, 1, 4, 3]/10: deviations (−1.5, −0.5, 0.5, 1.5)/10 and
+        // (−0.5, −1.5, 1.5, 0.5)/10, cross products sum to 3/100, squares to 5/100 each: r = 0.6, R² = 0.36 both
+        // ways. A tie (the computed values differ by rounding only): index 0 in either order, where MMT would pick
+        // the 613 MB VM.
+        let candidates = [
+            test_candidate(870, 1000.0, 0.4, &[0.1, 0.2, 0.3, 0.4]),
+            test_candidate(613, 1000.0, 0.3, &[0.2, 0.1, 0.4, 0.3]),
+        ];
+        assert_close(&r_squared_each(&candidates).expect("the fit is possible"), &[0.36, 0.36]);
+        assert_eq!(pick(&candidates), Some(0));
+        assert_eq!(pick(&[candidates[1], candidates[0]]), Some(0));
+    }
+
+    #[test]
+    fn needs_as_many_observations_as_vms() {
+        // 3 VMs: 2 predictors + intercept. With the last 3 values the fits are exact (R² = 1 each): index 0.
+        // With only the last 2 (m = 2 < 3) Commons Math refuses: MMT picks the 613 MB VM, index 2.
+        let (a, b, c) = ([0.9, 0.1, 0.4, 0.3], [0.9, 0.5, 0.2, 0.6], [0.9, 0.3, 0.3, 0.8]);
+        let with = |from: usize| {
+            [
+                test_candidate(1740, 1000.0, 0.3, &a[from..]),
+                test_candidate(870, 1000.0, 0.6, &b[from..]),
+                test_candidate(613, 1000.0, 0.8, &c[from..]),
+            ]
+        };
+        assert_close(&r_squared_each(&with(1)).expect("m = n is enough"), &[1.0, 1.0, 1.0]);
+        assert_eq!(pick(&with(1)), Some(0));
+        assert_eq!(r_squared_each(&with(2)), None);
+        assert_eq!(pick(&with(2)), Some(2));
+        // One VM without history: m = 0, MMT.
+        let no_history = [test_candidate(1740, 1000.0, 0.3, &a), test_candidate(613, 1000.0, 0.6, &[])];
+        assert_eq!(pick(&no_history), Some(1));
+    }
+
+    #[test]
+    fn a_singular_design_falls_back_to_mmt() {
+        // V1 = 2·V0 − 0.5 exactly: V2's design [1, V0, V1] is singular. MMT picks the 613 MB VM, index 1.
+        let v1 = [0.7, 0.3, 0.7, 0.3];
+        let v2 = [0.2, 0.9, 0.4, 0.5];
+        let candidates = [
+            test_candidate(870, 1000.0, 0.4, &V0),
+            test_candidate(613, 1000.0, 0.3, &v1),
+            test_candidate(1740, 1000.0, 0.5, &v2),
+        ];
+        assert_eq!(r_squared_each(&candidates), None);
+        assert_eq!(pick(&candidates), Some(1));
+        // Replace V1 with an independent window and the fit goes through (the pick is then MC's, not MMT's).
+        let independent = [candidates[0], test_candidate(613, 1000.0, 0.3, &V1), candidates[2]];
+        assert!(r_squared_each(&independent).is_some());
+    }
+
+    #[test]
+    fn a_constant_window_falls_back_to_mmt() {
+        // An idle VM (all zeros) is collinear with the intercept in the other VMs' fits. MMT: index 2.
+        let candidates = [
+            test_candidate(870, 1000.0, 0.0, &[0.0; 4]),
+            test_candidate(1740, 1000.0, 0.4, &V0),
+            test_candidate(613, 1000.0, 0.4, &V1),
+        ];
+        assert_eq!(r_squared_each(&candidates), None);
+        assert_eq!(pick(&candidates), Some(2));
+        // A constant non-zero window, likewise.
+        let busy = [test_candidate(870, 1000.0, 0.7, &[0.7; 4]), candidates[1], candidates[2]];
+        assert_eq!(pick(&busy), Some(2));
+    }
+
+    #[test]
+    fn longer_histories_contribute_their_most_recent_values() {
+        // The first example with older values before V0's last 4: m stays 4, the R² and the pick are unchanged.
+        let v0_longer = [0.95, 0.05, 0.6, 0.4, 0.6, 0.4];
+        let v2 = [0.75, 0.45, 0.45, 0.35];
+        let candidates = [
+            test_candidate(613, 1000.0, 0.4, &v0_longer),
+            test_candidate(870, 1000.0, 0.4, &V1),
+            test_candidate(1740, 1000.0, 0.35, &v2),
+        ];
+        assert_close(&r_squared_each(&candidates).expect("the fit is possible"), &[0.8, 0.8, 8.0 / 9.0]);
+        assert_eq!(pick(&candidates), Some(2));
+    }
+
+    #[test]
+    fn fewer_than_two_candidates() {
+        assert_eq!(pick(&[]), None);
+        assert_eq!(pick(&[test_candidate(613, 1000.0, 0.4, &V0)]), Some(0));
+    }
+
+    #[test]
+    fn cloudsim_pick_rule() {
+        let min_value = f64::from_bits(1);
+        // Nothing above Double.MIN_VALUE: the first wins, whatever the values.
+        assert_eq!(first_max_above_min_value(&[0.0, 0.0]), 0);
+        assert_eq!(first_max_above_min_value(&[-0.5, min_value, f64::NEG_INFINITY, f64::NAN]), 0);
+        // Anything strictly above it counts, even the next subnormal; Rust's f64::MIN_POSITIVE would miss it.
+        assert_eq!(first_max_above_min_value(&[0.0, f64::from_bits(2)]), 1);
+        // The strict `>` keeps the first of equal maxima; NaN never wins.
+        assert_eq!(first_max_above_min_value(&[0.2, 0.7, f64::NAN, 0.7, 0.5]), 1);
+        // Within R_SQUARED_TIE is equal (rounding), beyond it is larger.
+        assert_eq!(first_max_above_min_value(&[0.36, 0.36 + 1e-15]), 0);
+        assert_eq!(first_max_above_min_value(&[0.36, 0.36 + 1e-9]), 1);
     }
 }
