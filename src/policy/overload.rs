@@ -12,6 +12,7 @@ pub mod lrr;
 pub mod mad;
 pub mod mhod;
 pub mod otf;
+mod stats;
 pub mod thr;
 
 use serde::{Deserialize, Serialize};
