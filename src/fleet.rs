@@ -76,7 +76,7 @@ impl Fleet {
 
     /// Books `vm` on `host` (the VM must have no host). Its current demand moves onto the host with it.
     pub fn book(&mut self, vm: VmId, host: HostId) {
-        let flavor = self.vm(vm).flavor;
+        let flavor = self.vm(vm).booking();
         let demand = self.vm(vm).demand_mips();
         debug_assert!(self.vm(vm).host.is_none(), "VM {vm} booked twice");
         let host_entry = self.host_mut(host);
@@ -91,7 +91,7 @@ impl Fleet {
     pub fn unbook(&mut self, vm: VmId) -> Option<HostId> {
         self.abandon_migration(vm);
         let host = self.vm_mut(vm).host.take()?;
-        let flavor = self.vm(vm).flavor;
+        let flavor = self.vm(vm).booking();
         let demand = self.vm(vm).demand_mips();
         let host_entry = self.host_mut(host);
         if host::remove_ordered(&mut host_entry.vms, vm) {
@@ -117,7 +117,7 @@ impl Fleet {
     pub fn start_migration(&mut self, vm: VmId, target: HostId, started: SimTime, ends: SimTime) {
         let source = self.vm(vm).host.expect("only a placed VM migrates");
         debug_assert!(self.vm(vm).migration.is_none() && source != target, "VM {vm} cannot start this migration");
-        let flavor = self.vm(vm).flavor;
+        let flavor = self.vm(vm).booking();
         let target_entry = self.host_mut(target);
         target_entry.incoming.push(vm);
         target_entry.add_booking(&flavor);
@@ -127,7 +127,7 @@ impl Fleet {
     /// Ends `vm`'s migration: it leaves its source and runs on its target. Returns the migration.
     pub fn finish_migration(&mut self, vm: VmId) -> Option<Migration> {
         let migration = self.vm_mut(vm).migration.take()?;
-        let flavor = self.vm(vm).flavor;
+        let flavor = self.vm(vm).booking();
         let demand = self.vm(vm).demand_mips();
         let source = self.host_mut(migration.source);
         if host::remove_ordered(&mut source.vms, vm) {
@@ -145,12 +145,24 @@ impl Fleet {
     /// Cancels `vm`'s migration, if any: the target's booking is released; the VM stays on its source.
     pub fn abandon_migration(&mut self, vm: VmId) -> Option<Migration> {
         let migration = self.vm_mut(vm).migration.take()?;
-        let flavor = self.vm(vm).flavor;
+        let flavor = self.vm(vm).booking();
         let target = self.host_mut(migration.target);
         if host::remove_ordered(&mut target.incoming, vm) {
             target.remove_booking(&flavor);
         }
         Some(migration)
+    }
+
+    /// Changes the RAM `vm` books, on its host and on its migration target.
+    pub fn set_booked_memory(&mut self, vm: VmId, memory_mb: u64) {
+        let entry = self.vm(vm);
+        let before = entry.booked_memory_mb;
+        let hosts = [entry.host, entry.migration.map(|migration| migration.target)];
+        for host in hosts.into_iter().flatten() {
+            let booked = &mut self.host_mut(host).booked.memory_mb;
+            *booked = *booked - before + memory_mb;
+        }
+        self.vm_mut(vm).booked_memory_mb = memory_mb;
     }
 
     /// Panics if the allocation book disagrees with the VMs' placement or exceeds what hosts may allocate.
@@ -161,9 +173,10 @@ impl Fleet {
             let (mut vcpus, mut memory, mut disk) = (0u64, 0u64, 0u64);
             for &vm in host.vms.iter().chain(&host.incoming) {
                 let entry = self.vm(vm);
-                vcpus += u64::from(entry.flavor.vcpus);
-                memory += entry.flavor.memory_mb;
-                disk += entry.flavor.disk_gb;
+                let booking = entry.booking();
+                vcpus += u64::from(booking.vcpus);
+                memory += booking.memory_mb;
+                disk += booking.disk_gb;
             }
             for &vm in &host.vms {
                 assert_eq!(self.vm(vm).host, Some(id), "VM {vm} listed on host {id} but placed elsewhere");

@@ -29,7 +29,12 @@ pub fn load_inputs(scenario: &Scenario, quiet: bool) -> anyhow::Result<Inputs> {
         let spinner = crate::progress::spinner("reading the PlanetLab day", quiet);
         let series = PlanetLabSeries::load(&planetlab.dir, &planetlab.day)
             .map_err(|message| anyhow::anyhow!("workload: {message}"))?;
-        let workload = crate::workload::planetlab::workload(&series, &planetlab.vm_types, planetlab.duration);
+        let workload = crate::workload::planetlab::workload(
+            &series,
+            &planetlab.vm_types,
+            planetlab.duration,
+            planetlab.ram_utilization,
+        );
         spinner.finish_and_clear();
         return Ok(Inputs { workload: Arc::new(workload), planetlab: Some(Arc::new(series)) });
     }

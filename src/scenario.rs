@@ -149,6 +149,7 @@ pub struct PlanetlabWorkload {
     pub day: String,
     pub vm_types: Vec<VmType>,
     pub duration: SimTime,
+    pub ram_utilization: f64,
 }
 
 /// A parameter value as it appears in `runs.arrow`.
@@ -349,13 +350,21 @@ fn resolve(raw: RawScenario, origin: &str, base_dir: Option<&Path>, hash: u64) -
         *dir = resolve_dir(dir);
     }
     let planetlab_workload = match &raw.workload {
-        Some(crate::scenario::raw::WorkloadConfig::Planetlab { dir, day, vm_types, duration_s }) => {
+        Some(crate::scenario::raw::WorkloadConfig::Planetlab { dir, day, vm_types, duration_s, ram_utilization }) => {
+            if !(0.0..=1.0).contains(ram_utilization) {
+                return Err(invalid(
+                    "workload.ram_utilization",
+                    format!("must be between 0 and 1, got {ram_utilization}"),
+                ));
+            }
             let day_usage = UsageConfig::Planetlab { dir: dir.clone(), day: day.clone(), binding: Binding::Index };
             day_usage
                 .validate()
                 .map_err(|message| invalid("workload.day", message.replace("usage.day", "workload.day")))?;
             if vm_types.is_empty()
-                || vm_types.iter().any(|vm_type| !(vm_type.mips.is_finite() && vm_type.mips > 0.0) || vm_type.memory_mb == 0 || vm_type.vcpus == 0)
+                || vm_types.iter().any(|vm_type| {
+                    !(vm_type.mips.is_finite() && vm_type.mips > 0.0) || vm_type.memory_mb == 0 || vm_type.vcpus == 0
+                })
             {
                 return Err(invalid(
                     "workload.vm_types",
@@ -372,6 +381,7 @@ fn resolve(raw: RawScenario, origin: &str, base_dir: Option<&Path>, hash: u64) -
                 day: day.clone(),
                 vm_types: vm_types.clone(),
                 duration: SimTime(*duration_s as i64 * MS_PER_SECOND),
+                ram_utilization: *ram_utilization,
             })
         }
         None => None,

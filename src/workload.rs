@@ -33,6 +33,10 @@ pub struct Workload {
     pub lifecycle: LifecycleCounts,
     /// MIPS of one vCPU of each instance (Nova traces: [`DEFAULT_MIPS_PER_VCPU`]).
     pub vm_mips: Vec<f64>,
+    /// Fraction of its RAM a VM keeps booked once created: 1 for Nova (a flavor's RAM is reserved for the
+    /// VM's life); CloudSim's PlanetLab cloudlets model RAM with `UtilizationModelNull`, so a VM past its
+    /// creation requests (and books, from the first consolidation round) none.
+    pub ram_utilization: f64,
 }
 
 impl Workload {
@@ -54,7 +58,17 @@ impl Workload {
             .filter(|event| event.time <= end)
             .collect();
         let vm_mips = vec![DEFAULT_MIPS_PER_VCPU; instances.instances.len()];
-        Workload { instances, machines, origin_ms, end, vm_events, host_events, lifecycle, vm_mips }
+        Workload {
+            instances,
+            machines,
+            origin_ms,
+            end,
+            vm_events,
+            host_events,
+            lifecycle,
+            vm_mips,
+            ram_utilization: 1.0,
+        }
     }
 
     /// Name of a machine-trace host.

@@ -41,7 +41,8 @@ pub fn plan(consolidator: &mut Consolidator, round: &mut Round) -> Vec<(VmId, Ho
         }
     }
 
-    let request = PlacementRequest { excluded: &overloaded, all_or_nothing: false, may_activate: true };
+    let request =
+        PlacementRequest { excluded: &overloaded, all_or_nothing: false, may_activate: true, idle_excluded: false };
     let mut migrations = consolidator.placement.place(round, consolidator.detector.as_ref(), &selected, request);
 
     if consolidator.least_utilized {
@@ -122,10 +123,16 @@ fn evacuate_underloaded(
         if vms.is_empty() {
             continue;
         }
-        let request = PlacementRequest { excluded: &excluded_as_target, all_or_nothing: true, may_activate: true };
+        // Switched-off hosts (no CPU use at the last update) include every idle host.
+        let request = PlacementRequest {
+            excluded: &excluded_as_target,
+            all_or_nothing: true,
+            may_activate: true,
+            idle_excluded: true,
+        };
         let placed = consolidator.placement.place(round, consolidator.detector.as_ref(), &vms, request);
-        for &(vm, target) in &placed {
-            round.remove(host as HostId, vm);
+        // As in CloudSim, the VMs stay listed on the evacuated host (which takes no further part in the round).
+        for &(_, target) in &placed {
             if !excluded_from_search[target as usize] {
                 excluded_from_search[target as usize] = true;
                 searched += 1;

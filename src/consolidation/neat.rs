@@ -54,7 +54,8 @@ pub fn plan(consolidator: &mut Consolidator, round: &mut Round) -> Vec<(VmId, Ho
             continue;
         };
         excluded[index] = true;
-        let request = PlacementRequest { excluded: &excluded, all_or_nothing: true, may_activate };
+        let request =
+            PlacementRequest { excluded: &excluded, all_or_nothing: true, may_activate, idle_excluded: false };
         let placed = consolidator.placement.place(round, consolidator.detector.as_ref(), &vms, request);
         for &(vm, _) in &placed {
             round.remove(host, vm);

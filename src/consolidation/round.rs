@@ -20,6 +20,39 @@ pub struct RoundHost {
     pub free_memory_mb: f64,
     /// CPU use in MIPS at the last update (CloudSim's `getUtilizationOfCpuMips`): fixed for the round.
     pub utilization_mips: f64,
+    /// Power at `utilization_mips`: fixed for the round.
+    pub power_now_w: f64,
+    /// What the listed VMs require of the scheduler (capped requests, those migrating in at 10 %).
+    required_mips: f64,
+    /// Nine times the 10 % reserved for each VM migrating in (CloudSim's PABFD adds it to the current use).
+    incoming_extra_mips: f64,
+    /// The listed VMs' sums, kept up to date as VMs are added and removed.
+    aggregate: Aggregate,
+    /// For a host that is idle (no VM, no CPU use at the last update): the index of its class of identical idle
+    /// hosts (same power model, capacity and free RAM). Every member of a class looks the same to placement, so
+    /// placement need only examine the first member it may use. `None` once a VM is placed on it.
+    pub idle_class: Option<u32>,
+}
+
+/// Sums over a host's listed VMs, in list order.
+#[derive(Clone, Debug, Default)]
+struct Aggregate {
+    /// Capacity-weighted utilisation history, newest first, untrimmed.
+    history_newest_first: Vec<f64>,
+    requested_mips: f64,
+    max_duration_s: f64,
+    sum_duration_s: f64,
+    count: usize,
+}
+
+impl Aggregate {
+    fn clear(&mut self) {
+        self.history_newest_first.clear();
+        self.requested_mips = 0.0;
+        self.max_duration_s = 0.0;
+        self.sum_duration_s = 0.0;
+        self.count = 0;
+    }
 }
 
 pub struct Round<'a> {
@@ -30,6 +63,13 @@ pub struct Round<'a> {
     /// History values a host's aggregated history keeps (CloudSim 30, Neat 100).
     pub history_length: usize,
     pub hosts: Vec<RoundHost>,
+    /// Hosts not idle (see [`RoundHost::idle_class`]), in the order they became so.
+    pub busy: Vec<HostId>,
+    /// The members of each class of identical idle hosts, in fleet order (a member stays listed after a VM is
+    /// placed on it; its `idle_class` is then `None`).
+    pub idle_classes: Vec<Vec<HostId>>,
+    /// A reusable buffer for placement's candidates.
+    pub candidates: Vec<HostId>,
     history: Vec<f64>,
 }
 
@@ -46,13 +86,110 @@ impl<'a> Round<'a> {
             .hosts
             .iter()
             .enumerate()
-            .map(|(id, host)| RoundHost {
-                list: host.vms.iter().chain(&host.incoming).copied().collect(),
-                free_memory_mb: host.free_memory_mb(),
-                utilization_mips: utilization_mips[id],
+            .map(|(id, host)| {
+                let total = host.total_mips();
+                let mut round_host = RoundHost {
+                    list: host.vms.iter().chain(&host.incoming).copied().collect(),
+                    free_memory_mb: host.free_memory_mb(),
+                    utilization_mips: utilization_mips[id],
+                    power_now_w: host.power.watts(if total > 0.0 { utilization_mips[id] / total } else { 0.0 }),
+                    required_mips: 0.0,
+                    incoming_extra_mips: 0.0,
+                    aggregate: Aggregate::default(),
+                    idle_class: None,
+                };
+                for &vm in &host.incoming {
+                    round_host.incoming_extra_mips += fleet.vm(vm).demand_mips() * (1.0 - INCOMING_SHARE);
+                }
+                round_host
             })
             .collect();
-        Round { fleet, semantics, migration, interval_s, history_length, hosts, history: Vec::new() }
+        let mut round = Round {
+            fleet,
+            semantics,
+            migration,
+            interval_s,
+            history_length,
+            hosts,
+            busy: Vec::new(),
+            idle_classes: Vec::new(),
+            candidates: Vec::new(),
+            history: Vec::new(),
+        };
+        for host in 0..round.hosts.len() as HostId {
+            round.recompute(host);
+        }
+        round.classify_idle_hosts();
+        round
+    }
+
+    /// Groups the idle hosts into classes of identical ones; the others are busy.
+    fn classify_idle_hosts(&mut self) {
+        let mut classes: Vec<HostId> = Vec::new(); // a representative of each class
+        for host in 0..self.hosts.len() as HostId {
+            let round_host = &self.hosts[host as usize];
+            let entry = self.fleet.host(host);
+            if !round_host.list.is_empty() || round_host.utilization_mips != 0.0 || !entry.accepts_vms() {
+                self.busy.push(host);
+                continue;
+            }
+            let same = |other: HostId| {
+                let other_entry = self.fleet.host(other);
+                other_entry.power == entry.power
+                    && other_entry.capacity == entry.capacity
+                    && other_entry.core_mips == entry.core_mips
+                    && self.hosts[other as usize].free_memory_mb == round_host.free_memory_mb
+            };
+            let class = match classes.iter().position(|&representative| same(representative)) {
+                Some(class) => class,
+                None => {
+                    classes.push(host);
+                    self.idle_classes.push(Vec::new());
+                    classes.len() - 1
+                }
+            };
+            self.idle_classes[class].push(host);
+            self.hosts[host as usize].idle_class = Some(class as u32);
+        }
+    }
+
+    /// The hosts placement must examine, in no particular order, into `into`: every busy host, and (unless
+    /// `idle_excluded`) the first member of each idle class that `excluded` allows (the others would give the
+    /// same answer and lose the tie).
+    pub fn placement_candidates(&self, excluded: &[bool], idle_excluded: bool, into: &mut Vec<HostId>) {
+        let allowed = |host: &HostId| !excluded.get(*host as usize).copied().unwrap_or(false);
+        into.clear();
+        into.extend(self.busy.iter().copied().filter(allowed));
+        if !idle_excluded {
+            for members in &self.idle_classes {
+                let first = members
+                    .iter()
+                    .copied()
+                    .find(|host| self.hosts[*host as usize].idle_class.is_some() && allowed(host));
+                into.extend(first);
+            }
+        }
+    }
+
+    /// What the host's listed VMs require of its scheduler, summed in list order.
+    fn list_required_mips(&self, host: HostId) -> f64 {
+        self.hosts[host as usize].list.iter().map(|&vm| self.required_mips(host, vm)).sum()
+    }
+
+    /// What `vm` requires of `host`'s scheduler: its capped request, 10 % of it while migrating in.
+    fn required_mips(&self, host: HostId, vm: VmId) -> f64 {
+        let capped = self.capped_mips(host, vm);
+        if self.is_incoming(host, vm) {
+            capped * INCOMING_SHARE
+        } else {
+            capped
+        }
+    }
+
+    /// The PABFD base: CPU use at the last update plus nine times each incoming VM's reservation.
+    pub fn pabfd_base_mips(&self, host: HostId) -> f64 {
+        let round_host = &self.hosts[host as usize];
+        round_host.utilization_mips + round_host.incoming_extra_mips
     }
 
     /// Is `vm` migrating into `host` (a real migration, started before this round)?
@@ -76,18 +213,7 @@ impl<'a> Round<'a> {
     /// they require more than the capacity.
     pub fn available_mips(&self, host: HostId) -> f64 {
         let total = self.fleet.host(host).total_mips();
-        let required: f64 = self.hosts[host as usize]
-            .list
-            .iter()
-            .map(|&vm| {
-                let capped = self.capped_mips(host, vm);
-                if self.is_incoming(host, vm) {
-                    capped * INCOMING_SHARE
-                } else {
-                    capped
-                }
-            })
-            .sum();
+        let required = self.hosts[host as usize].required_mips;
         if required <= total {
             total - required
         } else {
@@ -103,77 +229,121 @@ impl<'a> Round<'a> {
         host_entry.accepts_vms()
             && entry.demand_fraction * entry.mips_per_vcpu <= host_entry.core_mips
             && self.available_mips(host) >= self.capped_mips(host, vm)
-            && self.hosts[host as usize].free_memory_mb >= entry.flavor.memory_mb as f64
+            && self.hosts[host as usize].free_memory_mb >= entry.booked_memory_mb as f64
     }
 
     /// Adds `vm` to `host`'s list (a hypothetical placement).
     pub fn add(&mut self, host: HostId, vm: VmId) {
-        let memory = self.fleet.vm(vm).flavor.memory_mb as f64;
+        let memory = self.fleet.vm(vm).booked_memory_mb as f64;
+        let total = self.fleet.host(host).total_mips();
         let round_host = &mut self.hosts[host as usize];
         round_host.list.push(vm);
         round_host.free_memory_mb -= memory;
+        if round_host.idle_class.take().is_some() {
+            self.busy.push(host);
+        }
+        // Appending adds the VM's terms after the others: the same sums as recomputing in list order.
+        let mut aggregate = std::mem::take(&mut self.hosts[host as usize].aggregate);
+        self.add_to(&mut aggregate, vm, total);
+        self.hosts[host as usize].aggregate = aggregate;
+        self.hosts[host as usize].required_mips = self.list_required_mips(host);
     }
 
     /// Removes `vm` from `host`'s list (selected to leave, or a placement undone).
     pub fn remove(&mut self, host: HostId, vm: VmId) {
-        let memory = self.fleet.vm(vm).flavor.memory_mb as f64;
+        let memory = self.fleet.vm(vm).booked_memory_mb as f64;
         let round_host = &mut self.hosts[host as usize];
         if let Some(position) = round_host.list.iter().position(|&listed| listed == vm) {
             round_host.list.remove(position);
             round_host.free_memory_mb += memory;
+            self.recompute(host);
         }
     }
 
     /// The host as a detector sees it now: utilisation from its listed VMs' requests, history aggregated from
     /// their histories (weighted by their capacity, aligned on the latest value), migration time of its VMs.
     pub fn observe(&mut self, host: HostId) -> HostObservation<'_> {
-        let fleet = self.fleet;
-        let host_entry = fleet.host(host);
-        let total = host_entry.total_mips();
-        let list = &self.hosts[host as usize].list;
-        self.history.clear();
-        let mut utilization = 0.0;
-        let (mut max_duration, mut sum_duration) = (0.0f64, 0.0);
-        for &vm in list {
-            let entry = fleet.vm(vm);
-            let weight = if total > 0.0 { entry.capacity_mips() / total } else { 0.0 };
-            utilization += entry.demand_mips() / total.max(f64::MIN_POSITIVE);
-            let recent = &entry.history[entry.history.len().saturating_sub(self.history_length)..];
-            // Aligned on the latest value: `history` is built newest first, reversed below.
-            for (age, value) in recent.iter().rev().enumerate() {
-                if age == self.history.len() {
-                    self.history.push(0.0);
-                }
-                self.history[age] += value * weight;
-            }
-            let duration = self.migration.duration_s(entry.flavor.memory_mb);
-            max_duration = max_duration.max(duration);
-            sum_duration += duration;
-        }
-        if self.semantics == Semantics::Cloudsim {
-            // CloudSim's `MathUtil.trimZeroTail`: the oldest values that are exactly 0 are dropped.
-            while self.history.last() == Some(&0.0) {
-                self.history.pop();
-            }
-        }
-        self.history.reverse();
-        let migration_time_s = match self.semantics {
-            Semantics::Cloudsim => max_duration,
-            Semantics::Neat if !list.is_empty() => sum_duration / list.len() as f64,
-            Semantics::Neat => 0.0,
-        };
-        HostObservation { host, utilization, history: &self.history, migration_time_s, interval_s: self.interval_s }
+        self.observe_with(host, None)
     }
 
     /// Would `host` be overloaded with `vm` added (CloudSim's `isHostOverUtilizedAfterAllocation`)? The round
     /// is left as it was.
     pub fn overloaded_with(&mut self, host: HostId, vm: VmId, detector: &dyn OverloadDetector) -> bool {
-        self.hosts[host as usize].list.push(vm);
-        let overloaded = {
-            let observation = self.observe(host);
-            detector.check(&observation)
+        let observation = self.observe_with(host, Some(vm));
+        detector.check(&observation)
+    }
+
+    /// The observation of `host`'s listed VMs, plus `extra` appended to the list. Starts from the host's cached
+    /// aggregate, which holds the same sums in the same order (CloudSim adds VM by VM in list order), so the
+    /// result is exactly what summing the whole list would give.
+    fn observe_with(&mut self, host: HostId, extra: Option<VmId>) -> HostObservation<'_> {
+        let fleet = self.fleet;
+        let total = fleet.host(host).total_mips();
+        let mut aggregate = std::mem::take(&mut self.history);
+        let cached = &self.hosts[host as usize].aggregate;
+        aggregate.clear();
+        aggregate.extend_from_slice(&cached.history_newest_first);
+        let (mut requested_mips, mut max_duration, mut sum_duration, mut count) =
+            (cached.requested_mips, cached.max_duration_s, cached.sum_duration_s, cached.count);
+        if let Some(vm) = extra {
+            let mut scratch = Aggregate {
+                history_newest_first: aggregate,
+                requested_mips,
+                max_duration_s: max_duration,
+                sum_duration_s: sum_duration,
+                count,
+            };
+            self.add_to(&mut scratch, vm, total);
+            aggregate = scratch.history_newest_first;
+            (requested_mips, max_duration, sum_duration, count) =
+                (scratch.requested_mips, scratch.max_duration_s, scratch.sum_duration_s, scratch.count);
+        }
+        if self.semantics == Semantics::Cloudsim {
+            // CloudSim's `MathUtil.trimZeroTail`: the oldest values that are exactly 0 are dropped.
+            while aggregate.last() == Some(&0.0) {
+                aggregate.pop();
+            }
+        }
+        aggregate.reverse();
+        self.history = aggregate;
+        let migration_time_s = match self.semantics {
+            Semantics::Cloudsim => max_duration,
+            Semantics::Neat if count > 0 => sum_duration / count as f64,
+            Semantics::Neat => 0.0,
         };
-        self.hosts[host as usize].list.pop();
-        overloaded
+        let utilization = if total > 0.0 { requested_mips / total } else { 0.0 };
+        HostObservation { host, utilization, history: &self.history, migration_time_s, interval_s: self.interval_s }
+    }
+
+    /// Adds `vm`'s contribution to an aggregate of a host of `total` MIPS.
+    fn add_to(&self, aggregate: &mut Aggregate, vm: VmId, total: f64) {
+        let entry = self.fleet.vm(vm);
+        let capacity = entry.capacity_mips();
+        aggregate.requested_mips += entry.demand_mips();
+        let recent = &entry.history[entry.history.len().saturating_sub(self.history_length)..];
+        for (age, value) in recent.iter().rev().enumerate() {
+            if age == aggregate.history_newest_first.len() {
+                aggregate.history_newest_first.push(0.0);
+            }
+            // CloudSim: `history[i] * vm.getMips() / hostMips`.
+            aggregate.history_newest_first[age] += if total > 0.0 { value * capacity / total } else { 0.0 };
+        }
+        let duration = self.migration.duration_s(entry.flavor.memory_mb);
+        aggregate.max_duration_s = aggregate.max_duration_s.max(duration);
+        aggregate.sum_duration_s += duration;
+        aggregate.count += 1;
+    }
+
+    /// Rebuilds `host`'s cached aggregate and scheduler requirement from its list.
+    fn recompute(&mut self, host: HostId) {
+        let total = self.fleet.host(host).total_mips();
+        let mut aggregate = std::mem::take(&mut self.hosts[host as usize].aggregate);
+        aggregate.clear();
+        for index in 0..self.hosts[host as usize].list.len() {
+            let vm = self.hosts[host as usize].list[index];
+            self.add_to(&mut aggregate, vm, total);
+        }
+        self.hosts[host as usize].aggregate = aggregate;
+        self.hosts[host as usize].required_mips = self.list_required_mips(host);
     }
 }

@@ -39,6 +39,9 @@ pub struct Migration {
 #[derive(Clone, Debug)]
 pub struct Vm {
     pub flavor: Flavor,
+    /// RAM the VM books on its host: its flavor's, until a workload whose VMs request less once created says
+    /// otherwise (CloudSim's PlanetLab cloudlets request none: see [`crate::workload::Workload::ram_utilization`]).
+    pub booked_memory_mb: u64,
     /// Speed of one vCPU, in MIPS.
     pub mips_per_vcpu: f64,
     pub host: Option<HostId>,
@@ -57,6 +60,7 @@ impl Vm {
     pub fn new(flavor: Flavor, mips_per_vcpu: f64) -> Vm {
         Vm {
             flavor,
+            booked_memory_mb: flavor.memory_mb,
             mips_per_vcpu,
             host: None,
             status: VmStatus::Pending,
@@ -65,6 +69,11 @@ impl Vm {
             history: Vec::new(),
             migration: None,
         }
+    }
+
+    /// What the VM books on a host: its flavor with the RAM it books now.
+    pub fn booking(&self) -> Flavor {
+        Flavor { memory_mb: self.booked_memory_mb, ..self.flavor }
     }
 
     /// The VM's CPU capacity: vCPUs × MIPS per vCPU.

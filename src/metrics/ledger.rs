@@ -45,6 +45,16 @@ impl HostLedger {
         HostLedger { last_active: assume_active_before, ..HostLedger::default() }
     }
 
+    /// Is the last record an idle host (inactive, nothing allocated or requested, no CPU use)? Recording the
+    /// same again changes nothing, so the simulation may skip it.
+    pub fn recorded_idle(&self) -> bool {
+        self.started
+            && !self.last_active
+            && self.last_utilization == 0.0
+            && self.last_allocated == 0.0
+            && self.last_requested == 0.0
+    }
+
     pub fn record(&mut self, time_ms: i64, state: HostState, power: &PowerModel, aotf_threshold: f64) {
         if self.started && time_ms > self.last_ms {
             let dt = (time_ms - self.last_ms) as f64;

@@ -22,6 +22,9 @@ pub struct PlacementRequest<'a> {
     pub all_or_nothing: bool,
     /// Whether empty (switched off or sleeping) hosts may be woken to take VMs (Neat: overload path only).
     pub may_activate: bool,
+    /// `excluded` already excludes every idle host (CloudSim's evacuation excludes switched-off hosts): lets
+    /// placement skip them without looking.
+    pub idle_excluded: bool,
 }
 
 pub trait Reallocation: Send {

@@ -77,6 +77,10 @@ pub enum WorkloadConfig {
         vm_types: Vec<VmType>,
         #[serde(default = "default_duration_s")]
         duration_s: u64,
+        /// Fraction of its RAM a VM keeps requesting once created. CloudSim's PlanetLab cloudlets request none
+        /// (`UtilizationModelNull`), so RAM bounds only the initial placement: the default, 0.
+        #[serde(default)]
+        ram_utilization: f64,
     },
 }
 

@@ -8,12 +8,29 @@ use crate::simulation::{Internal, Simulation};
 impl Simulation<'_> {
     /// Asks the consolidation policies for migrations and starts them.
     pub(super) fn consolidate(&mut self) {
+        self.rebook_requested_memory();
         let Some(consolidator) = &mut self.consolidator else { return };
         let utilization: Vec<f64> = self.fleet.hosts.iter().map(|host| host.utilization_mips).collect();
         let interval_s = self.scenario.interval.as_secs_f64();
         let plan = consolidator.plan(&self.fleet, &utilization, &self.scenario.migration, interval_s);
         for (vm, target) in plan {
             self.start_migration(vm, target);
+        }
+    }
+
+    /// VMs past their creation book only the RAM they request (CloudSim re-creates every VM with its current
+    /// request when a consolidation round restores the allocation).
+    fn rebook_requested_memory(&mut self) {
+        let fraction = self.workload.ram_utilization;
+        if fraction >= 1.0 {
+            return;
+        }
+        for vm in 0..self.fleet.vms.len() as VmId {
+            let entry = self.fleet.vm(vm);
+            let requested = (entry.flavor.memory_mb as f64 * fraction).floor() as u64;
+            if entry.host.is_some() && entry.booked_memory_mb != requested {
+                self.fleet.set_booked_memory(vm, requested);
+            }
         }
     }
 

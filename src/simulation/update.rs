@@ -31,6 +31,16 @@ impl Simulation<'_> {
         let (out_factor, in_share) = if cloudsim { (1.0 - penalty, INCOMING_SHARE) } else { (1.0, 0.0) };
         let fleet = &mut self.fleet;
         let host_entry = &fleet.hosts[host as usize];
+        if host_entry.vms.is_empty()
+            && host_entry.incoming.is_empty()
+            && self.host_ledgers[host as usize].recorded_idle()
+        {
+            // An empty host recorded as idle stays so: most hosts of a consolidated fleet, skipped.
+            let host_entry = &mut fleet.hosts[host as usize];
+            host_entry.utilization_mips = 0.0;
+            host_entry.reserved_mips = 0.0;
+            return;
+        }
         let total = host_entry.total_mips();
         let core = host_entry.core_mips;
         // A VM's request per vCPU, capped at a core.

@@ -40,8 +40,9 @@ pub fn vm_type_of(index: usize, count: usize, types: usize) -> usize {
     (index / block).min(types - 1)
 }
 
-/// The workload of one PlanetLab day: `series.names.len()` VMs arriving at 0, lasting `duration`.
-pub fn workload(series: &PlanetLabSeries, vm_types: &[VmType], duration: SimTime) -> Workload {
+/// The workload of one PlanetLab day: `series.names.len()` VMs arriving at 0, lasting `duration`, keeping
+/// `ram_utilization` of their RAM booked once created.
+pub fn workload(series: &PlanetLabSeries, vm_types: &[VmType], duration: SimTime, ram_utilization: f64) -> Workload {
     let count = series.names.len();
     let mut instances = Vec::with_capacity(count);
     let mut vm_mips = Vec::with_capacity(count);
@@ -70,6 +71,7 @@ pub fn workload(series: &PlanetLabSeries, vm_types: &[VmType], duration: SimTime
         host_events: Vec::new(),
         lifecycle: LifecycleCounts::default(),
         vm_mips,
+        ram_utilization,
     }
 }
 
@@ -98,7 +100,7 @@ mod tests {
             names: (0..5).map(|index| format!("vm{index}")).collect(),
             series: vec![vec![0.5; 288]; 5],
         };
-        let workload = workload(&series, &cloudsim_vm_types(), DAY);
+        let workload = workload(&series, &cloudsim_vm_types(), DAY, 0.0);
         assert_eq!(workload.vm_events.len(), 5);
         assert!(workload.vm_events.iter().all(|event| event.time == SimTime::ZERO));
         // ⌈5/4⌉ = 2: types 0, 0, 1, 1, 2.

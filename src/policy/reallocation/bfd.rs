@@ -55,7 +55,7 @@ impl Reallocation for BestFitDecreasing {
         request: PlacementRequest,
     ) -> Vec<(VmId, HostId)> {
         let mut order: Vec<(f64, u64, VmId)> =
-            vms.iter().map(|&vm| (self.vm_cpu(round, vm), round.fleet.vm(vm).flavor.memory_mb, vm)).collect();
+            vms.iter().map(|&vm| (self.vm_cpu(round, vm), round.fleet.vm(vm).booked_memory_mb, vm)).collect();
         order.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)).then(b.2.cmp(&a.2)));
 
         // (free CPU, free RAM, host) for the active and the inactive candidates.

@@ -8,7 +8,7 @@
 //! free MIPS, the RAM and the overload check), plus nine times the 10 % reserved for each VM migrating in.
 //! Because `P(0)` is the idle power, waking an empty host looks cheap: CloudSim's behaviour, kept.
 
-use crate::consolidation::round::{Round, INCOMING_SHARE};
+use crate::consolidation::round::Round;
 use crate::fleet::{HostId, VmId};
 use crate::policy::overload::OverloadDetector;
 use crate::policy::reallocation::{PlacementRequest, Reallocation};
@@ -17,41 +17,44 @@ use crate::policy::reallocation::{PlacementRequest, Reallocation};
 pub struct PowerAwareBestFitDecreasing;
 
 impl PowerAwareBestFitDecreasing {
-    /// CloudSim's `findHostForVm(vm, excludedHosts)`.
+    /// CloudSim's `findHostForVm(vm, excludedHosts)`. CloudSim tests "overloaded after allocation" before
+    /// comparing the power increase; testing it only for hosts that would beat the best so far picks the same
+    /// host, and skips most of the (costly) detector calls.
     pub fn find_host(
         round: &mut Round,
         detector: &dyn OverloadDetector,
         vm: VmId,
         excluded: &[bool],
         may_activate: bool,
+        idle_excluded: bool,
     ) -> Option<HostId> {
         let requested = round.requested_mips(vm);
         let mut best: Option<(f64, HostId)> = None;
-        for host in 0..round.hosts.len() as HostId {
-            if excluded.get(host as usize).copied().unwrap_or(false) || !round.is_suitable(host, vm) {
+        // Candidates come in any order: the least increase wins, ties going to the lowest host id (CloudSim
+        // scans in fleet order with a strict `<`).
+        let mut candidates = std::mem::take(&mut round.candidates);
+        round.placement_candidates(excluded, idle_excluded, &mut candidates);
+        for &host in &candidates {
+            if !round.is_suitable(host, vm) {
                 continue;
             }
-            let base_mips = round.hosts[host as usize].utilization_mips;
-            if base_mips == 0.0 && !may_activate && round.hosts[host as usize].list.is_empty() {
-                continue;
-            }
-            if base_mips != 0.0 && round.overloaded_with(host, vm, detector) {
+            let round_host = &round.hosts[host as usize];
+            let empty = round_host.utilization_mips == 0.0;
+            if empty && !may_activate && round_host.list.is_empty() {
                 continue;
             }
             let host_entry = round.fleet.host(host);
-            let total = host_entry.total_mips();
-            let incoming_extra: f64 = round.hosts[host as usize]
-                .list
-                .iter()
-                .filter(|&&listed| round.is_incoming(host, listed))
-                .map(|&listed| round.requested_mips(listed) * INCOMING_SHARE * (1.0 - INCOMING_SHARE) / INCOMING_SHARE)
-                .sum();
-            let after = (base_mips + incoming_extra + requested) / total;
-            let increase = host_entry.power.watts(after) - host_entry.power.watts(base_mips / total);
-            if best.is_none_or(|(least, _)| increase < least) {
-                best = Some((increase, host));
+            let after = (round.pabfd_base_mips(host) + requested) / host_entry.total_mips();
+            let increase = host_entry.power.watts(after) - round_host.power_now_w;
+            if best.is_some_and(|(least, best_host)| (increase, host) >= (least, best_host)) {
+                continue;
             }
+            if !empty && round.overloaded_with(host, vm, detector) {
+                continue;
+            }
+            best = Some((increase, host));
         }
+        round.candidates = candidates;
         best.map(|(_, host)| host)
     }
 }
@@ -69,7 +72,7 @@ impl Reallocation for PowerAwareBestFitDecreasing {
         order.sort_by(|&a, &b| round.requested_mips(b).total_cmp(&round.requested_mips(a)));
         let mut placed = Vec::with_capacity(order.len());
         for vm in order {
-            match Self::find_host(round, detector, vm, request.excluded, request.may_activate) {
+            match Self::find_host(round, detector, vm, request.excluded, request.may_activate, request.idle_excluded) {
                 Some(host) => {
                     round.add(host, vm);
                     placed.push((vm, host));
