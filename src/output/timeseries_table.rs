@@ -28,6 +28,7 @@ pub fn timeseries_batch(
         ("overloaded_hosts", uint32(|sample| sample.overloaded_hosts)),
         ("vms", uint32(|sample| sample.vms)),
         ("queued_vms", uint32(|sample| sample.queued_vms)),
+        ("migrations_in_flight", uint32(|sample| sample.migrations_in_flight)),
         ("demand_cores", float64(|sample| sample.demand_cores)),
         ("capacity_vcpus", float64(|sample| sample.capacity_vcpus)),
         ("booked_vcpus", float64(|sample| sample.booked_vcpus)),

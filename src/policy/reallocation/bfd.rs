@@ -5,6 +5,7 @@
 //! `last_n` CPU values, RAM) descending; active hosts by (free CPU, free RAM) ascending, once; each VM goes to
 //! the first host where both fit. When none fits and waking is allowed (the overload path), the first inactive
 //! host (sorted the same way) joins the list and the search repeats. If any VM is left over, nothing moves.
+//! Hosts whose every VM is migrating away are being emptied and take none.
 
 use crate::consolidation::round::Round;
 use crate::fleet::{HostId, VmId};
@@ -65,8 +66,13 @@ impl Reallocation for BestFitDecreasing {
             if request.excluded.get(host as usize).copied().unwrap_or(false) || !round.fleet.host(host).accepts_vms() {
                 continue;
             }
+            let list = &round.hosts[host as usize].list;
+            let leaving = |vm: &VmId| round.fleet.vm(*vm).migration.is_some_and(|migration| migration.source == host);
+            if !list.is_empty() && list.iter().all(leaving) {
+                continue; // being emptied: it goes to sleep once its VMs have left
+            }
             let (cpu, ram) = self.free(round, host);
-            if round.hosts[host as usize].list.is_empty() {
+            if list.is_empty() {
                 inactive.push((cpu, ram, host));
             } else {
                 active.push((cpu, ram, host));
