@@ -39,7 +39,7 @@ pub enum UsageConfig {
         /// Folder holding the day folders; relative paths are relative to the scenario file.
         #[serde(default = "planetlab::default_dir")]
         dir: PathBuf,
-        #[serde(default = "planetlab::default_day")]
+        #[serde(default = "planetlab::default_day", deserialize_with = "planetlab::day_from_text_or_number")]
         day: String,
         #[serde(default)]
         binding: planetlab::Binding,

@@ -18,6 +18,8 @@ pub struct RoundHost {
     /// round's hypothetical additions.
     pub list: Vec<VmId>,
     pub free_memory_mb: f64,
+    /// vCPUs the host may still book (its allocation ratio: migrations respect it like placements).
+    pub free_vcpus: f64,
     /// CPU use in MIPS at the last update (CloudSim's `getUtilizationOfCpuMips`): fixed for the round.
     pub utilization_mips: f64,
     /// Power at `utilization_mips`: fixed for the round.
@@ -91,6 +93,7 @@ impl<'a> Round<'a> {
                 let mut round_host = RoundHost {
                     list: host.vms.iter().chain(&host.incoming).copied().collect(),
                     free_memory_mb: host.free_memory_mb(),
+                    free_vcpus: host.free_vcpus(),
                     utilization_mips: utilization_mips[id],
                     power_now_w: host.power.watts(if total > 0.0 { utilization_mips[id] / total } else { 0.0 }),
                     required_mips: 0.0,
@@ -139,6 +142,7 @@ impl<'a> Round<'a> {
                     && other_entry.capacity == entry.capacity
                     && other_entry.core_mips == entry.core_mips
                     && self.hosts[other as usize].free_memory_mb == round_host.free_memory_mb
+                    && self.hosts[other as usize].free_vcpus == round_host.free_vcpus
             };
             let class = match classes.iter().position(|&representative| same(representative)) {
                 Some(class) => class,
@@ -222,7 +226,8 @@ impl<'a> Round<'a> {
     }
 
     /// CloudSim's `isSuitableForVm`: the host takes VMs, a vCPU's request fits a core, the request fits the free
-    /// MIPS, the RAM fits the free RAM.
+    /// MIPS, the RAM fits the free RAM; and (Nova's rule, which CloudSim lacks) the vCPUs fit the allocation
+    /// ratio.
     pub fn is_suitable(&self, host: HostId, vm: VmId) -> bool {
         let host_entry = self.fleet.host(host);
         let entry = self.fleet.vm(vm);
@@ -230,15 +235,18 @@ impl<'a> Round<'a> {
             && entry.demand_fraction * entry.mips_per_vcpu <= host_entry.core_mips
             && self.available_mips(host) >= self.capped_mips(host, vm)
             && self.hosts[host as usize].free_memory_mb >= entry.booked_memory_mb as f64
+            && self.hosts[host as usize].free_vcpus >= f64::from(entry.flavor.vcpus)
     }
 
     /// Adds `vm` to `host`'s list (a hypothetical placement).
     pub fn add(&mut self, host: HostId, vm: VmId) {
         let memory = self.fleet.vm(vm).booked_memory_mb as f64;
+        let vcpus = f64::from(self.fleet.vm(vm).flavor.vcpus);
         let total = self.fleet.host(host).total_mips();
         let round_host = &mut self.hosts[host as usize];
         round_host.list.push(vm);
         round_host.free_memory_mb -= memory;
+        round_host.free_vcpus -= vcpus;
         if round_host.idle_class.take().is_some() {
             self.busy.push(host);
         }
@@ -252,10 +260,12 @@ impl<'a> Round<'a> {
     /// Removes `vm` from `host`'s list (selected to leave, or a placement undone).
     pub fn remove(&mut self, host: HostId, vm: VmId) {
         let memory = self.fleet.vm(vm).booked_memory_mb as f64;
+        let vcpus = f64::from(self.fleet.vm(vm).flavor.vcpus);
         let round_host = &mut self.hosts[host as usize];
         if let Some(position) = round_host.list.iter().position(|&listed| listed == vm) {
             round_host.list.remove(position);
             round_host.free_memory_mb += memory;
+            round_host.free_vcpus += vcpus;
             self.recompute(host);
         }
     }

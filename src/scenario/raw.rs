@@ -71,7 +71,10 @@ pub enum WorkloadConfig {
     Planetlab {
         #[serde(default = "crate::usage::planetlab::default_dir")]
         dir: PathBuf,
-        #[serde(default = "crate::usage::planetlab::default_day")]
+        #[serde(
+            default = "crate::usage::planetlab::default_day",
+            deserialize_with = "crate::usage::planetlab::day_from_text_or_number"
+        )]
         day: String,
         #[serde(default = "crate::workload::planetlab::cloudsim_vm_types")]
         vm_types: Vec<VmType>,

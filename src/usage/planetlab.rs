@@ -19,6 +19,21 @@ pub fn default_day() -> String {
     "20110303".to_string()
 }
 
+/// Reads a day given as text (`"20110303"`) or as a bare number (`--set workload.day=20110303`, which TOML reads
+/// as an integer).
+pub fn day_from_text_or_number<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    #[derive(serde::Deserialize)]
+    #[serde(untagged)]
+    enum Day {
+        Text(String),
+        Number(u64),
+    }
+    Ok(match <Day as serde::Deserialize>::deserialize(deserializer)? {
+        Day::Text(text) => text,
+        Day::Number(number) => number.to_string(),
+    })
+}
+
 /// How VMs are bound to series.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]

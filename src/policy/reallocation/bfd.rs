@@ -59,7 +59,9 @@ impl Reallocation for BestFitDecreasing {
             vms.iter().map(|&vm| (self.vm_cpu(round, vm), round.fleet.vm(vm).booked_memory_mb, vm)).collect();
         order.sort_by(|a, b| b.0.total_cmp(&a.0).then(b.1.cmp(&a.1)).then(b.2.cmp(&a.2)));
 
-        // (free CPU, free RAM, host) for the active and the inactive candidates.
+        // (free CPU, free RAM, host) for the active and the inactive candidates; free vCPUs (the allocation
+        // ratio, which a Nova fleet keeps for migrations too) by host.
+        let mut free_vcpus: Vec<f64> = round.hosts.iter().map(|round_host| round_host.free_vcpus).collect();
         let mut active = Vec::new();
         let mut inactive = Vec::new();
         for host in 0..round.hosts.len() as HostId {
@@ -87,10 +89,15 @@ impl Reallocation for BestFitDecreasing {
 
         let mut placed = Vec::with_capacity(order.len());
         for &(cpu, memory, vm) in &order {
+            let vcpus = f64::from(round.fleet.vm(vm).flavor.vcpus);
             loop {
-                if let Some(slot) = active.iter_mut().find(|slot| slot.0 >= cpu && slot.1 >= memory as f64) {
+                let fits = |slot: &&mut (f64, f64, HostId)| {
+                    slot.0 >= cpu && slot.1 >= memory as f64 && free_vcpus[slot.2 as usize] >= vcpus
+                };
+                if let Some(slot) = active.iter_mut().find(fits) {
                     slot.0 -= cpu;
                     slot.1 -= memory as f64;
+                    free_vcpus[slot.2 as usize] -= vcpus;
                     placed.push((vm, slot.2));
                     break;
                 }
