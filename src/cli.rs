@@ -164,7 +164,7 @@ fn run(args: RunArgs) -> Result<(), Failure> {
         results
     };
     let (records, series): (Vec<_>, Vec<_>) = results.into_iter().unzip();
-    let series: Vec<(u64, Vec<_>)> = series
+    let series: Vec<(u64, crate::simulation::TimeSeries)> = series
         .into_iter()
         .enumerate()
         .filter_map(|(index, samples)| samples.map(|samples| (index as u64, samples)))
@@ -174,8 +174,11 @@ fn run(args: RunArgs) -> Result<(), Failure> {
 
     println!("{}", crate::output::summary::summary_table(&records));
     println!("results: {}", args.out.join("runs.arrow").display());
-    if !series.is_empty() {
+    if series.iter().any(|(_, series)| !series.ticks.is_empty()) {
         println!("time series: {}", args.out.join("timeseries.arrow").display());
+    }
+    if series.iter().any(|(_, series)| !series.hosts.is_empty()) {
+        println!("host time series: {}", args.out.join("hosts.arrow").display());
     }
     let failed: Vec<&str> = records
         .iter()

@@ -8,7 +8,7 @@ use anyhow::Context;
 use crate::output::runs_table::{RunRecord, RunStatus};
 use crate::output::timeseries_table::timeseries_batch;
 use crate::scenario::{InputFile, Scenario};
-use crate::simulation::{RunOutcome, TickSample};
+use crate::simulation::{RunOutcome, TimeSeries};
 use crate::trace::synth_chameleon::{self, SynthOptions};
 use crate::trace::{self, ReadOptions};
 use crate::usage::planetlab::PlanetLabSeries;
@@ -101,7 +101,7 @@ pub fn run_one(
     scenario: &Scenario,
     inputs: &Inputs,
     on_progress: &dyn Fn(u64),
-) -> (RunRecord, Option<Vec<TickSample>>) {
+) -> (RunRecord, Option<TimeSeries>) {
     let seed = run_seed(scenario.seed, index);
     let attempt = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| -> Result<RunOutcome, String> {
         let demand = DemandModel::new(
@@ -153,7 +153,7 @@ pub fn run_all(
     scenarios: &[Scenario],
     quiet: bool,
     on_run_done: &(dyn Fn(&RunRecord) + Sync),
-) -> anyhow::Result<Vec<(RunRecord, Option<Vec<TickSample>>)>> {
+) -> anyhow::Result<Vec<(RunRecord, Option<TimeSeries>)>> {
     use rayon::prelude::*;
     let mut inputs: Vec<(String, Arc<Inputs>)> = Vec::new();
     let mut run_inputs = Vec::with_capacity(scenarios.len());
@@ -190,21 +190,33 @@ pub fn prepare_output_dir(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes `runs.arrow` and, when any run recorded one, `timeseries.arrow` into `dir`.
+/// Writes `runs.arrow` and, when any run recorded them, `timeseries.arrow` and `hosts.arrow` into `dir`.
 pub fn write_results(
     dir: &Path,
     records: &[RunRecord],
-    series: &[(u64, Vec<TickSample>)],
+    series: &[(u64, TimeSeries)],
     scenario_hash: u64,
 ) -> anyhow::Result<()> {
     let metadata = crate::output::file_metadata(scenario_hash);
     let runs = crate::output::runs_table::runs_batch(records, metadata.clone())?;
     crate::output::write_ipc_file(&dir.join("runs.arrow"), &runs)?;
-    if !series.is_empty() {
-        let borrowed: Vec<(u64, &[TickSample])> =
-            series.iter().map(|(run, samples)| (*run, samples.as_slice())).collect();
-        let batch = timeseries_batch(&borrowed, metadata)?;
+    let ticks: Vec<(u64, &[_])> = series
+        .iter()
+        .filter(|(_, series)| !series.ticks.is_empty())
+        .map(|(run, series)| (*run, series.ticks.as_slice()))
+        .collect();
+    if !ticks.is_empty() {
+        let batch = timeseries_batch(&ticks, metadata.clone())?;
         crate::output::write_ipc_file(&dir.join("timeseries.arrow"), &batch)?;
+    }
+    let hosts: Vec<(u64, &[_])> = series
+        .iter()
+        .filter(|(_, series)| !series.hosts.is_empty())
+        .map(|(run, series)| (*run, series.hosts.as_slice()))
+        .collect();
+    if !hosts.is_empty() {
+        let batch = crate::output::hosts_table::hosts_batch(&hosts, metadata)?;
+        crate::output::write_ipc_file(&dir.join("hosts.arrow"), &batch)?;
     }
     Ok(())
 }

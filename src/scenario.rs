@@ -185,6 +185,7 @@ pub struct Scenario {
     pub migration: MigrationConfig,
     pub interval: SimTime,
     pub timeseries: bool,
+    pub host_timeseries: bool,
     /// The PlanetLab day the run's demand comes from, if any (the `day` column).
     pub day: Option<String>,
     /// Every scenario field with its value (defaults included), by dotted path: the run's parameter columns.
@@ -428,6 +429,7 @@ fn resolve(raw: RawScenario, origin: &str, base_dir: Option<&Path>, hash: u64) -
         day,
         interval: SimTime(raw.simulation.interval_s as i64 * MS_PER_SECOND),
         timeseries: raw.output.timeseries,
+        host_timeseries: raw.output.hosts,
         params,
         hash,
     })

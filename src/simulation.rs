@@ -60,10 +60,34 @@ pub struct TickSample {
     pub power_w: f64,
 }
 
+/// One row of `hosts.arrow`: one host at a monitoring tick (after the tick's consolidation).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct HostSample {
+    pub time_s: f64,
+    pub host: HostId,
+    pub vms: u32,
+    pub incoming_vms: u32,
+    /// CPU requested by the host's VMs, as a fraction of its capacity (may exceed 1).
+    pub requested_utilization: f64,
+    /// CPU in use at the update (what power follows), as a fraction of its capacity.
+    pub utilization: f64,
+    pub booked_memory_mb: u64,
+    pub power_w: f64,
+}
+
+/// The opt-in time series of a run.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct TimeSeries {
+    /// `timeseries.arrow`: the fleet at each tick (`[output] timeseries = true`).
+    pub ticks: Vec<TickSample>,
+    /// `hosts.arrow`: every present host at each tick (`[output] hosts = true`).
+    pub hosts: Vec<HostSample>,
+}
+
 #[derive(Debug)]
 pub struct RunOutcome {
     pub metrics: RunMetrics,
-    pub timeseries: Option<Vec<TickSample>>,
+    pub timeseries: Option<TimeSeries>,
 }
 
 /// Simulates `workload` under `scenario` with `demand` as the VMs' CPU demand; `seed` seeds the run's random
@@ -107,7 +131,7 @@ struct Simulation<'a> {
     vm_ledgers: Vec<VmLedger>,
     booked_vcpu_samples: Vec<f64>,
     booked_memory_samples: Vec<f64>,
-    timeseries: Option<Vec<TickSample>>,
+    timeseries: Option<TimeSeries>,
 }
 
 impl<'a> Simulation<'a> {
@@ -143,7 +167,7 @@ impl<'a> Simulation<'a> {
             vm_ledgers: vec![VmLedger::default(); workload.instances.instances.len()],
             booked_vcpu_samples: Vec::new(),
             booked_memory_samples: Vec::new(),
-            timeseries: scenario.timeseries.then(Vec::new),
+            timeseries: (scenario.timeseries || scenario.host_timeseries).then(TimeSeries::default),
         };
         simulation.add_declared_hosts();
         simulation.internal.schedule(SimTime::ZERO, Internal::Tick);
@@ -303,9 +327,9 @@ impl<'a> Simulation<'a> {
             self.booked_vcpu_samples.push(totals.booked_vcpus / totals.capacity_vcpus);
             self.booked_memory_samples.push(totals.booked_memory_mb / totals.capacity_memory_mb);
         }
-        if let Some(series) = &mut self.timeseries {
+        if let Some(series) = self.timeseries.as_mut().filter(|_| self.scenario.timeseries) {
             let in_flight = self.fleet.hosts.iter().map(|host| host.incoming.len() as u32).sum();
-            series.push(TickSample {
+            series.ticks.push(TickSample {
                 time_s: self.now.as_secs_f64(),
                 present_hosts: totals.present.round() as u32,
                 active_hosts: totals.active.round() as u32,
@@ -319,6 +343,23 @@ impl<'a> Simulation<'a> {
                 allocatable_vcpus: totals.allocatable_vcpus,
                 power_w: totals.power_w,
             });
+        }
+        if let Some(series) = self.timeseries.as_mut().filter(|_| self.scenario.host_timeseries) {
+            let time_s = self.now.as_secs_f64();
+            for (id, host) in self.fleet.hosts.iter().enumerate().filter(|(_, host)| host.present) {
+                let total = host.total_mips();
+                let fraction = |mips: f64| if total > 0.0 { mips / total } else { 0.0 };
+                series.hosts.push(HostSample {
+                    time_s,
+                    host: id as HostId,
+                    vms: host.vms.len() as u32,
+                    incoming_vms: host.incoming.len() as u32,
+                    requested_utilization: fraction(host.demand_mips),
+                    utilization: fraction(host.utilization_mips).min(1.0),
+                    booked_memory_mb: host.booked.memory_mb,
+                    power_w: self.snapshots[id].power_w,
+                });
+            }
         }
         #[cfg(debug_assertions)]
         if self.counters.ticks % 1024 == 1 {
@@ -455,7 +496,7 @@ timeseries = true
             (counters.vms_arrived, counters.vms_queued, counters.vms_placed, counters.vms_rejected),
             (3, 2, 2, 1)
         );
-        let series = outcome.timeseries.unwrap();
+        let series = outcome.timeseries.unwrap().ticks;
         let at = |second: f64| series.iter().find(|sample| sample.time_s == second).unwrap();
         assert_eq!((at(30.0).vms, at(30.0).queued_vms), (0, 1), "vm0 left at 30 s, vm1 still waits");
         assert_eq!((at(35.0).vms, at(35.0).queued_vms), (1, 0), "vm1 placed at 33 s");
@@ -516,7 +557,7 @@ timeseries = true
         assert_eq!(counters.vms_evicted, 2);
         // At 45 s h1 has 1 vCPU (ratio 1.0) and holds vm1 (2 vCPUs, kept: Nova evicts nothing): vm3 is rejected.
         assert_eq!((counters.vms_arrived, counters.vms_placed, counters.vms_rejected), (4, 3, 1));
-        let series = outcome.timeseries.unwrap();
+        let series = outcome.timeseries.unwrap().ticks;
         let at = |second: f64| series.iter().find(|sample| sample.time_s == second).unwrap();
         assert_eq!((at(30.0).present_hosts, at(30.0).vms), (2, 3));
         assert_eq!((at(35.0).present_hosts, at(35.0).vms, at(35.0).capacity_vcpus), (1, 1, 4.0));
@@ -547,7 +588,7 @@ timeseries = true
                 "arrived = placed + rejected + left the queue"
             );
             prop_assert!(counters.vms_queued == 0 || queue);
-            for sample in outcome.timeseries.unwrap() {
+            for sample in outcome.timeseries.unwrap().ticks {
                 prop_assert!(sample.booked_vcpus <= sample.allocatable_vcpus);
             }
         }

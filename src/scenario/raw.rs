@@ -215,6 +215,9 @@ pub struct RawOutput {
     /// Also write `timeseries.arrow`: one row per run and monitoring tick.
     #[serde(default)]
     pub timeseries: bool,
+    /// Also write `hosts.arrow`: one row per run, monitoring tick and present host.
+    #[serde(default)]
+    pub hosts: bool,
 }
 
 /// Every field of the scenario (defaults filled in) as `(dotted.path, value)`, in file order. Arrays (host
