@@ -268,3 +268,81 @@ fn planetlab_demand_and_real_bare_metal_machine_events_run_end_to_end() {
     let demand = demand.as_any().downcast_ref::<arrow_array::Float64Array>().unwrap().value(0);
     assert!(demand > 0.0, "PlanetLab demand reached the hosts");
 }
+
+fn planetlab_scenario() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/planetlab-cloudsim.toml")
+}
+
+#[test]
+fn validate_lists_the_eleven_planetlab_policies() {
+    if shared("data/planetlab/20110303").is_none() {
+        return;
+    }
+    fleetsim()
+        .args(["validate", planetlab_scenario().to_str().unwrap(), "--set", "workload.day=20110306"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("runs: 11"))
+        .stdout(predicate::str::contains("NPA").and(predicate::str::contains("THR-MU-0.8")));
+}
+
+#[test]
+fn bad_day_and_bad_detector_parameters_name_the_field() {
+    fleetsim()
+        .args(["validate", planetlab_scenario().to_str().unwrap(), "--set", "workload.day=2011"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("workload.day").and(predicate::str::contains("YYYYMMDD")));
+    fleetsim()
+        .args([
+            "validate",
+            planetlab_scenario().to_str().unwrap(),
+            "--set",
+            "consolidation.overload={ kind = \"mad\", s = -1.0 }",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("consolidation.overload"));
+    fleetsim()
+        .args([
+            "validate",
+            planetlab_scenario().to_str().unwrap(),
+            "--set",
+            "consolidation.underload={ kind = \"threshold\", threshold = 0.2 }",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("least_utilized"));
+}
+
+/// Two hours of the CloudSim experiment through the binary: every policy runs, the table has its labels and
+/// days, NPA charges every host full power, and consolidation moves VMs.
+#[test]
+fn planetlab_experiment_runs_every_policy() {
+    if shared("data/planetlab/20110303").is_none() {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    fleetsim()
+        .args(["run", planetlab_scenario().to_str().unwrap(), "--quiet", "--out"])
+        .arg(out.path())
+        .args(["--set", "workload.duration_s=7200", "--set", "workload.day=20110309"])
+        .assert()
+        .success();
+    let batch = read_runs(&out.path().join("runs.arrow"));
+    assert_eq!(batch.num_rows(), 11);
+    let labels = batch.column_by_name("label").unwrap().as_any().downcast_ref::<arrow_array::StringArray>().unwrap();
+    let days = batch.column_by_name("day").unwrap().as_any().downcast_ref::<arrow_array::StringArray>().unwrap();
+    assert_eq!(labels.value(0), "NPA");
+    assert_eq!(labels.value(10), "LRR-MMT-1.2");
+    assert!((0..11).all(|row| days.value(row) == "20110309"));
+    let energy =
+        batch.column_by_name("energy_kwh").unwrap().as_any().downcast_ref::<arrow_array::Float64Array>().unwrap();
+    // NPA: 400 G4 at 117 W and 400 G5 at 135 W for 2 h = 201.6 kWh.
+    assert!((energy.value(0) - 201.6).abs() < 1e-6, "{}", energy.value(0));
+    let migrations =
+        batch.column_by_name("migrations").unwrap().as_any().downcast_ref::<arrow_array::UInt64Array>().unwrap();
+    assert_eq!(migrations.value(1), 0, "DVFS never migrates");
+    assert!(migrations.value(2) > 0, "THR-MMT-0.8 consolidates");
+    assert!(energy.value(2) < energy.value(1), "consolidation saves energy over DVFS");
+}
