@@ -8,6 +8,8 @@
 pub mod cloudsim;
 pub mod neat;
 pub mod round;
+#[cfg(test)]
+pub(crate) mod testing;
 
 use rand::SeedableRng;
 use rand_pcg::Pcg64;

@@ -13,6 +13,8 @@
 mod events;
 mod migrations;
 mod outcome;
+#[cfg(test)]
+mod test_support;
 mod update;
 
 use std::collections::VecDeque;

@@ -154,3 +154,91 @@ fn all_leaving_or_any_arriving(round: &Round, host: HostId) -> bool {
     }
     true
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::consolidation::testing::{add_vm, consolidator, fleet, g4, g5, utilization_mips};
+    use crate::fleet::Fleet;
+    use crate::migration::MigrationConfig;
+    use crate::policy::reallocation::ReallocationConfig;
+    use crate::policy::underload::UnderloadConfig;
+    use crate::policy::Semantics;
+
+    // THR 0.8, MMT, PABFD. Power tables (reference §2.1), watts at 0, 10, ..., 100 %:
+    //   G4 (3720 MIPS): 86, 89.4, 92.6, 96, 99.5, 102, 106, 108, 112, 114, 117;
+    //   G5 (5320 MIPS): 93.7, 97, 101, 105, 110, 116, 121, 125, 129, 133, 135.
+
+    fn plan(fleet: &Fleet, underload: UnderloadConfig) -> Vec<(u32, u32)> {
+        let mut consolidator = consolidator(Semantics::Cloudsim, underload, ReallocationConfig::Pabfd {});
+        consolidator.plan(fleet, &utilization_mips(fleet), &MigrationConfig::default(), 300.0)
+    }
+
+    #[test]
+    fn an_overloaded_host_sheds_vms_until_it_is_no_longer_overloaded() {
+        // h0: a G5 asking 2000 + 500 + 1900 + 600 = 5000 of 5320 MIPS: u = 0.940 > 0.8.
+        // h1: a G4 at 1000 MIPS (u 0.2688, 94.940 W); h2: a G5 at 2660 MIPS (u 0.5, 116 W).
+        let mut fleet = fleet([g5(), g4(), g5()]);
+        add_vm(&mut fleet, Some(0), 1, 2000.0, 1024, 1.0);
+        let v0 = add_vm(&mut fleet, Some(0), 1, 500.0, 512, 1.0);
+        add_vm(&mut fleet, Some(0), 1, 1900.0, 1536, 1.0);
+        let v1 = add_vm(&mut fleet, Some(0), 1, 600.0, 768, 1.0);
+        add_vm(&mut fleet, Some(1), 1, 1000.0, 1024, 1.0);
+        add_vm(&mut fleet, Some(2), 1, 2660.0, 1024, 1.0);
+        // MMT takes the least RAM: v0 (512 MB): 4500 / 5320 = 0.846, still > 0.8; then v1 (768 MB): 3900 / 5320
+        // = 0.733: done. (Moving the 2000-MIPS VM alone would have sufficed; Neat would move one VM only.)
+        // PABFD, larger first, h0 excluded:
+        //   v1 (600): h1 1000 → 1600 MIPS, u 0.4301: 100.253 W, +5.313 W; h2 2660 → 3260, u 0.6128: 121.511 W,
+        //             +5.511 W. h1.
+        //   v0 (500): from the last update's use again: h1 → 1500, u 0.4032: 99.581 W, +4.641 W; h2 → 3160,
+        //             u 0.5940: 120.699 W, +4.699 W. h1, which with both asks (1000 + 600 + 500) / 3720 = 0.565.
+        assert_eq!(plan(&fleet, UnderloadConfig::Never {}), vec![(v1, 1), (v0, 1)]);
+    }
+
+    /// h0: a G5 at 2660 MIPS (u 0.5, 1536 MB booked); h1: a G4 with two small VMs (300 + 200 MIPS, u 0.134);
+    /// h2: an idle G4 (switched off).
+    fn with_underloaded_host() -> (Fleet, u32, u32) {
+        let mut fleet = fleet([g5(), g4(), g4()]);
+        add_vm(&mut fleet, Some(0), 1, 2660.0, 1536, 1.0);
+        let a = add_vm(&mut fleet, Some(1), 1, 300.0, 512, 1.0);
+        let b = add_vm(&mut fleet, Some(1), 1, 200.0, 512, 1.0);
+        (fleet, a, b)
+    }
+
+    #[test]
+    fn the_least_utilised_host_is_evacuated_when_all_its_vms_fit() {
+        let (fleet, a, b) = with_underloaded_host();
+        // No host is overloaded. The sweep tries h1 first (u 0.134 < 0.5); the idle h2 is switched off, so
+        // neither searched nor a target. a and b go to h0: (2660 + 300 + 200) / 5320 = 0.594, not overloaded;
+        // 1024 MB of its 2560 free. h0 has received VMs: no longer searched. Every host has been tried.
+        assert_eq!(plan(&fleet, UnderloadConfig::LeastUtilized {}), vec![(a, 0), (b, 0)]);
+        // Without the sweep nothing moves.
+        assert_eq!(plan(&fleet, UnderloadConfig::Never {}), vec![]);
+    }
+
+    #[test]
+    fn the_least_utilised_host_is_not_evacuated_at_all_when_one_vm_does_not_fit() {
+        let (mut fleet, _, _) = with_underloaded_host();
+        // A third VM on h1, the smallest CPU ask (placed last) but 3000 MB: h0 has 2560 − 1024 left once a and
+        // b are placed, and h2, which could take it, is switched off. a's and b's placements are undone.
+        add_vm(&mut fleet, Some(1), 1, 100.0, 3000, 1.0);
+        // Then h0 (u 0.5) is tried: its VM could only go to h1 (already tried) or h2 (off). Nothing moves.
+        assert_eq!(plan(&fleet, UnderloadConfig::LeastUtilized {}), vec![]);
+    }
+
+    #[test]
+    fn a_vm_placed_off_an_overloaded_host_can_move_again_in_the_sweep() {
+        // h0: a G5 asking 2660 + 1800 = 4460 MIPS (u 0.838 > 0.8); h1: a G4 at 200 MIPS (u 0.054, 87.828 W);
+        // h2: a G5 at 1000 MIPS (u 0.188, 100.519 W).
+        let mut fleet = fleet([g5(), g4(), g5()]);
+        add_vm(&mut fleet, Some(0), 1, 2660.0, 1024, 1.0);
+        let v = add_vm(&mut fleet, Some(0), 1, 1800.0, 512, 1.0);
+        let w = add_vm(&mut fleet, Some(1), 1, 200.0, 512, 1.0);
+        add_vm(&mut fleet, Some(2), 1, 1000.0, 1024, 1.0);
+        // Step 3: MMT takes v (512 MB), leaving h0 at 0.5. v on h1: u 0.538, 103.505 W, +15.677 W; on h2: u 0.526,
+        // 117.316 W, +16.797 W. h1.
+        // Step 4: h1 is the least utilised at the last update (0.054 < 0.188) and, as in CloudSim, was not
+        // excluded for having received v: its list [w, v] is evacuated to h2 (h0 overloaded, h1 itself), v first:
+        // (1000 + 1800) / 5320 = 0.526, then w: 3000 / 5320 = 0.564. Both of v's moves are issued.
+        assert_eq!(plan(&fleet, UnderloadConfig::LeastUtilized {}), vec![(v, 1), (v, 2), (w, 2)]);
+    }
+}

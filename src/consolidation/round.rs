@@ -357,3 +357,66 @@ impl<'a> Round<'a> {
         self.hosts[host as usize].required_mips = self.list_required_mips(host);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::consolidation::testing::{add_vm, fleet, g5, utilization_mips};
+    use crate::policy::overload::thr::Threshold;
+
+    /// A G5 (5320 MIPS) with a (2660 MIPS, 1740 MB, asking 0.5, history [0, 0.5, 1]) and b (1330 MIPS, 870 MB,
+    /// asking 1.0, history [0.25, 0.5]); c (2660 MIPS, 613 MB, asking 0.75) not placed.
+    fn fleet_with_history() -> Fleet {
+        let mut fleet = fleet([g5()]);
+        let a = add_vm(&mut fleet, Some(0), 1, 2660.0, 1740, 0.5);
+        fleet.vm_mut(a).history = vec![0.0, 0.5, 1.0];
+        let b = add_vm(&mut fleet, Some(0), 1, 1330.0, 870, 1.0);
+        fleet.vm_mut(b).history = vec![0.25, 0.5];
+        add_vm(&mut fleet, None, 1, 2660.0, 613, 0.75);
+        fleet
+    }
+
+    #[test]
+    fn a_host_is_observed_through_its_vms_requests_and_histories() {
+        let fleet = fleet_with_history();
+        let migration = MigrationConfig::default();
+        let utilization = utilization_mips(&fleet);
+        // Histories weighted by VM MIPS / host MIPS, aligned on the latest value: a × 0.5 = [0, 0.25, 0.5],
+        // b × 0.25 = [0.0625, 0.125]; summed: [0, 0.3125, 0.625]. Utilisation from the requests: (1330 + 1330)
+        // / 5320 = 0.5. Migration times (RAM / 62.5 MB/s): a 27.84 s, b 13.92 s.
+        let mut round = Round::new(&fleet, Semantics::Cloudsim, &migration, 300.0, 30, &utilization);
+        let observation = round.observe(0);
+        // CloudSim drops the oldest values that are 0 and takes the longest migration time.
+        assert_eq!((observation.utilization, observation.history), (0.5, &[0.3125, 0.625][..]));
+        assert!((observation.migration_time_s - 27.84).abs() < 1e-9);
+        let mut round = Round::new(&fleet, Semantics::Neat, &migration, 300.0, 100, &utilization);
+        let observation = round.observe(0);
+        // Neat keeps the whole history and takes the mean migration time.
+        assert_eq!(observation.history, &[0.0, 0.3125, 0.625][..]);
+        assert!((observation.migration_time_s - 20.88).abs() < 1e-9);
+    }
+
+    #[test]
+    fn overloaded_with_asks_about_a_hypothetical_host_and_leaves_the_round_alone() {
+        let fleet = fleet_with_history();
+        let migration = MigrationConfig::default();
+        let utilization = utilization_mips(&fleet);
+        let mut round = Round::new(&fleet, Semantics::Cloudsim, &migration, 300.0, 30, &utilization);
+        let thr = Threshold { threshold: 0.8 };
+        // With c (1995 MIPS): (2660 + 1995) / 5320 = 0.875 > 0.8.
+        assert!(round.overloaded_with(0, 2, &thr));
+        assert!(!round.overloaded_with(0, 2, &Threshold { threshold: 0.9 }));
+        assert_eq!(round.observe(0).utilization, 0.5);
+        assert_eq!(round.available_mips(0), 5320.0 - 2660.0);
+        // Placing c for real gives the same observation; removing it restores the host.
+        round.add(0, 2);
+        let observation = round.observe(0);
+        assert_eq!(observation.utilization, 0.875);
+        // c's history [0.75] weighs 0.5: the latest value becomes 0.625 + 0.375 = 1.0.
+        assert_eq!(observation.history, &[0.3125, 1.0][..]);
+        assert_eq!(round.available_mips(0), 5320.0 - 2660.0 - 1995.0);
+        round.remove(0, 2);
+        assert_eq!((round.observe(0).utilization, round.observe(0).history.len()), (0.5, 2));
+        assert_eq!(round.hosts[0].free_memory_mb, 4096.0 - 1740.0 - 870.0);
+    }
+}

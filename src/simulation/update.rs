@@ -139,3 +139,143 @@ impl Simulation<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::fleet::{HostId, VmId, VmStatus};
+    use crate::scenario::Scenario;
+    use crate::simulation::test_support::{scenario, simulation, workload};
+    use crate::simulation::Simulation;
+    use crate::time::SimTime;
+    use crate::workload::Workload;
+
+    /// h0: a G4 (2 × 1860 MIPS), h1: a G5 (2 × 2660 MIPS), CloudSim's migration penalty (10 %).
+    fn two_hosts(semantics: &str) -> Scenario {
+        scenario(&format!(
+            r#"
+[trace]
+instances = "unused.csv"
+[hosts]
+types = [
+  {{ name = "g4", count = 1, vcpus = 2, core_mips = 1860.0, memory_mb = 4096, disk_gb = 1, power = {{ kind = "hp_proliant_ml110_g4" }} }},
+  {{ name = "g5", count = 1, vcpus = 2, core_mips = 2660.0, memory_mb = 4096, disk_gb = 1, power = {{ kind = "hp_proliant_ml110_g5" }} }},
+]
+[oversubscription]
+kind = "static"
+cpu_allocation_ratio = 100.0
+ram_allocation_ratio = 1.0
+[usage]
+kind = "constant"
+fraction = 0.5
+[consolidation]
+semantics = "{semantics}"
+[migration]
+kind = "ram_over_bandwidth"
+cpu_penalty = 0.1
+"#
+        ))
+    }
+
+    /// VMs of CloudSim's types: 2500, 2000 and 1000 MIPS, one vCPU each; and a 2-vCPU VM of 1000 MIPS each.
+    fn vms() -> Workload {
+        workload(&[(1, 2500.0, 870), (1, 2000.0, 1740), (1, 1000.0, 1740), (2, 1000.0, 613)], &[])
+    }
+
+    /// Puts `vm` on `host`, running at `fraction` of its capacity.
+    fn run_on(simulation: &mut Simulation, vm: VmId, host: HostId, fraction: f64) {
+        simulation.fleet.book(vm, host);
+        simulation.fleet.vm_mut(vm).status = VmStatus::Running;
+        simulation.fleet.set_demand(vm, fraction);
+    }
+
+    #[test]
+    fn requests_are_capped_per_vcpu_and_granted_when_they_fit() {
+        let (workload, scenario) = (vms(), two_hosts("cloudsim"));
+        let mut simulation = simulation(&workload, &scenario);
+        // On the G4: vm0 asks 2500 on one vCPU, capped at the 1860-MIPS core; vm3 asks 2 × 500. 2860 ≤ 3720.
+        run_on(&mut simulation, 0, 0, 1.0);
+        run_on(&mut simulation, 3, 0, 0.5);
+        simulation.update_host(0);
+        let fleet = &simulation.fleet;
+        assert_eq!((fleet.vm(0).allocated_mips, fleet.vm(3).allocated_mips), (1860.0, 1000.0));
+        assert_eq!((fleet.host(0).utilization_mips, fleet.host(0).reserved_mips), (2860.0, 2860.0));
+    }
+
+    /// On the G4, vm0 asks 2500 (capped at 1860), vm1 1800 and vm2 500: 4160 MIPS of 3720. Each grant is scaled
+    /// by 3720 / 4160 = 0.894231: 1663.269, 1609.615, 447.115 (summing to 3720).
+    fn oversubscribed(semantics: &str) -> Vec<f64> {
+        let (workload, scenario) = (vms(), two_hosts(semantics));
+        let mut simulation = simulation(&workload, &scenario);
+        run_on(&mut simulation, 0, 0, 1.0);
+        run_on(&mut simulation, 1, 0, 0.9);
+        run_on(&mut simulation, 2, 0, 0.5);
+        simulation.update_host(0);
+        assert_eq!(simulation.fleet.host(0).reserved_mips, 3720.0, "the scheduler has promised all of it");
+        let mut allocated: Vec<f64> = (0..3).map(|vm| simulation.fleet.vm(vm).allocated_mips).collect();
+        allocated.push(simulation.fleet.host(0).utilization_mips);
+        allocated
+    }
+
+    #[test]
+    fn oversubscribed_hosts_scale_every_grant_cloudsim_rounding_down() {
+        // CloudSim rounds each scaled grant down to whole MIPS: 1663, 1609, 447; the host uses 3719.
+        assert_eq!(oversubscribed("cloudsim"), vec![1663.0, 1609.0, 447.0, 3719.0]);
+        let neat = oversubscribed("neat");
+        let scale = 3720.0 / 4160.0;
+        for (got, want) in neat.iter().zip([1860.0 * scale, 1800.0 * scale, 500.0 * scale, 3720.0]) {
+            assert!((got - want).abs() < 1e-9, "{neat:?}");
+        }
+    }
+
+    /// vm1 (2000 MIPS at 0.5: asks 1000) runs on the G4 and migrates to the G5 from 10 s to 40 s; both hosts
+    /// are updated at 0, 10, 40 and 70 s. `check` looks at the fleet as updated at 10 s, while vm1 moves. The
+    /// performance degradation (PDM numerator) accrues from 10 to 40 s only, in either semantics.
+    fn migrate(semantics: &str, check: impl Fn(&Simulation)) {
+        let (workload, scenario) = (vms(), two_hosts(semantics));
+        let mut simulation = simulation(&workload, &scenario);
+        run_on(&mut simulation, 1, 0, 0.5);
+        let update = |simulation: &mut Simulation, second: i64| {
+            simulation.now = SimTime::from_secs(second);
+            simulation.update_host(0);
+            simulation.update_host(1);
+        };
+        update(&mut simulation, 0);
+        simulation.fleet.start_migration(1, 1, SimTime::from_secs(10), SimTime::from_secs(40));
+        update(&mut simulation, 10);
+        assert_eq!(simulation.vm_ledgers[1].migration_loss_mips_ms, 0.0, "no loss before the migration");
+        check(&simulation);
+        simulation.fleet.finish_migration(1);
+        update(&mut simulation, 40);
+        // 30 s while migrating, losing 100 MIPS (CloudSim: 1000 asked − 900 allocated; Neat: 10 % of 1000).
+        assert_eq!(simulation.vm_ledgers[1].migration_loss_mips_ms, 100.0 * 30_000.0);
+        update(&mut simulation, 70);
+        assert_eq!(simulation.vm_ledgers[1].migration_loss_mips_ms, 100.0 * 30_000.0, "no loss after it");
+        assert_eq!(simulation.vm_ledgers[1].requested_mips_ms, 1000.0 * 70_000.0);
+        assert_eq!(simulation.vm_ledgers[1].migrations, 1);
+        assert_eq!(simulation.fleet.vm(1).allocated_mips, 1000.0, "all of it again on its target");
+    }
+
+    #[test]
+    fn cloudsim_migration_takes_10_percent_on_the_source_and_reserves_10_percent_on_the_target() {
+        migrate("cloudsim", |simulation| {
+            let fleet = &simulation.fleet;
+            let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+            // vm1 gets 90 % of its 1000 MIPS; the source counts the whole 1000 in its use (CloudSim divides
+            // the migrating VM's allocation by 0.9); the target uses and reserves 10 % of the request.
+            assert!(close(fleet.vm(1).allocated_mips, 900.0), "{}", fleet.vm(1).allocated_mips);
+            assert!(close(fleet.host(0).utilization_mips, 1000.0), "{}", fleet.host(0).utilization_mips);
+            assert!(close(fleet.host(1).utilization_mips, 100.0), "{}", fleet.host(1).utilization_mips);
+            assert!(close(fleet.host(1).reserved_mips, 100.0), "{}", fleet.host(1).reserved_mips);
+        });
+    }
+
+    #[test]
+    fn neat_migration_costs_no_cpu_only_pdm() {
+        migrate("neat", |simulation| {
+            let fleet = &simulation.fleet;
+            assert_eq!(fleet.vm(1).allocated_mips, 1000.0);
+            assert_eq!(fleet.host(0).utilization_mips, 1000.0);
+            assert_eq!((fleet.host(1).utilization_mips, fleet.host(1).reserved_mips), (0.0, 0.0));
+        });
+    }
+}

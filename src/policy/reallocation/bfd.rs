@@ -119,3 +119,118 @@ impl Reallocation for BestFitDecreasing {
         placed
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::consolidation::testing::{add_vm, fleet, host, utilization_mips};
+    use crate::fleet::{Fleet, Host};
+    use crate::migration::MigrationConfig;
+    use crate::policy::overload::thr::Never;
+    use crate::policy::Semantics;
+    use crate::power::PowerModel;
+    use crate::time::SimTime;
+
+    // Neat's defaults: free CPU = int(0.8 · capacity − use), free RAM = int(0.95 · RAM − booked), last 2 values.
+    const BFD: BestFitDecreasing = BestFitDecreasing { cpu_threshold: 0.8, ram_threshold: 0.95, last_n: 2 };
+
+    /// 4 cores × 1000 MIPS (free CPU 3200 when empty), 8192 MB (free RAM 7782 when empty).
+    fn small() -> Host {
+        host(4, 1000.0, 8192, PowerModel::default())
+    }
+
+    /// 8 cores × 1000 MIPS (free CPU 6400 when empty), 8192 MB.
+    fn large() -> Host {
+        host(8, 1000.0, 8192, PowerModel::default())
+    }
+
+    fn place(fleet: &Fleet, vms: &[VmId], excluded: &[bool], may_activate: bool) -> Vec<(VmId, HostId)> {
+        let migration = MigrationConfig::default();
+        let utilization = utilization_mips(fleet);
+        let mut round = Round::new(fleet, Semantics::Neat, &migration, 300.0, 100, &utilization);
+        let request = PlacementRequest { excluded, all_or_nothing: true, may_activate, idle_excluded: false };
+        BFD.place(&mut round, &Never, vms, request)
+    }
+
+    #[test]
+    fn vms_by_mean_recent_cpu_then_ram_descending_hosts_by_free_cpu_then_ram_ascending() {
+        let mut fleet = fleet([small(), small(), small(), small()]);
+        // h0 uses 2000 MIPS: free (1200, 7782 − 2048 = 5734). h1 uses 2500: free (700, 5734). h2 uses 2500 but
+        // books more RAM: free (700, 7782 − 4096 = 3686). Sorted: h2, h1, h0.
+        add_vm(&mut fleet, Some(0), 4, 1000.0, 2048, 0.5);
+        add_vm(&mut fleet, Some(1), 4, 1000.0, 2048, 0.625);
+        add_vm(&mut fleet, Some(2), 4, 1000.0, 4096, 0.625);
+        // The VMs to place, on h3 (their source, excluded). Means of the last 2 values:
+        //   a: [0.125, 0.625] → 375 MIPS, 1024 MB (its latest value, 625, is the largest: not what sorts);
+        //   b: [0.5, 0.5]     → 500 MIPS, 1024 MB;
+        //   c: [0.375, 0.375] → 375 MIPS, 2048 MB (ties with a on CPU, more RAM: before a).
+        let a = add_vm(&mut fleet, Some(3), 1, 1000.0, 1024, 0.625);
+        fleet.vm_mut(a).history = vec![0.9, 0.125, 0.625];
+        let b = add_vm(&mut fleet, Some(3), 1, 1000.0, 1024, 0.5);
+        fleet.vm_mut(b).history = vec![0.5, 0.5];
+        let c = add_vm(&mut fleet, Some(3), 1, 1000.0, 2048, 0.375);
+        fleet.vm_mut(c).history = vec![0.375, 0.375];
+        // b (500) → h2 (700 → 200); c (375) → not h2, h1 (700 → 325); a (375) → not h2, not h1, h0.
+        // (Sorting a before c would give a → h1 and c → h0; hosts by id would put b on h0.)
+        assert_eq!(place(&fleet, &[a, b, c], &[false, false, false, true], true), vec![(b, 2), (c, 1), (a, 0)]);
+    }
+
+    #[test]
+    fn a_sleeping_host_is_woken_only_when_allowed_smallest_first() {
+        // h0 active with 700 MIPS free; h1 (large, 6400 free) and h2 (small, 3200 free) empty; h3 the source.
+        let mut fleet = fleet([small(), large(), small(), small()]);
+        add_vm(&mut fleet, Some(0), 4, 1000.0, 2048, 0.625);
+        let x = add_vm(&mut fleet, Some(3), 1, 1000.0, 1024, 1.0); // 1000 MIPS: not on h0
+        let y = add_vm(&mut fleet, Some(3), 4, 1000.0, 1024, 1.0); // 4000 MIPS: only on h1
+        let excluded = [false, false, false, true];
+        assert_eq!(place(&fleet, &[x], &excluded, false), vec![]);
+        // Woken in order of free CPU: h2 (3200) before h1 (6400), though h1 has the lower id.
+        assert_eq!(place(&fleet, &[x], &excluded, true), vec![(x, 2)]);
+        // y does not fit h2 (3200 < 4000): h2 is woken, then h1, which takes it.
+        assert_eq!(place(&fleet, &[y], &excluded, true), vec![(y, 1)]);
+    }
+
+    #[test]
+    fn all_or_nothing_leaves_the_round_unchanged() {
+        let mut fleet = fleet([small(), small()]);
+        add_vm(&mut fleet, Some(0), 4, 1000.0, 2048, 0.625); // h0: free (700, 5734)
+        let x = add_vm(&mut fleet, Some(1), 1, 1000.0, 1024, 0.5); // fits h0
+        let w = add_vm(&mut fleet, Some(1), 1, 1000.0, 6000, 0.25); // 250 MIPS but 6000 MB: fits nowhere
+        let migration = MigrationConfig::default();
+        let utilization = utilization_mips(&fleet);
+        let mut round = Round::new(&fleet, Semantics::Neat, &migration, 300.0, 100, &utilization);
+        let excluded = [false, true];
+        // Even when the caller does not insist (Neat never moves part of a request).
+        for all_or_nothing in [true, false] {
+            let request =
+                PlacementRequest { excluded: &excluded, all_or_nothing, may_activate: true, idle_excluded: false };
+            assert_eq!(BFD.place(&mut round, &Never, &[x, w], request), vec![]);
+            assert_eq!((round.hosts[0].list.len(), round.hosts[0].free_memory_mb), (1, 8192.0 - 2048.0));
+        }
+        let request =
+            PlacementRequest { excluded: &excluded, all_or_nothing: true, may_activate: true, idle_excluded: false };
+        assert_eq!(BFD.place(&mut round, &Never, &[x], request), vec![(x, 0)]);
+        assert_eq!(round.hosts[0].list.len(), 2);
+    }
+
+    #[test]
+    fn a_host_whose_vms_are_all_leaving_takes_none() {
+        // h0 uses 2500 MIPS (free 700), h1 2000 (free 1200), h2 is large and empty, h3 the source of x.
+        let build = |leaving: bool| {
+            let mut fleet = fleet([small(), small(), large(), small()]);
+            let l0 = add_vm(&mut fleet, Some(0), 4, 1000.0, 2048, 0.625);
+            add_vm(&mut fleet, Some(1), 4, 1000.0, 2048, 0.5);
+            let x = add_vm(&mut fleet, Some(3), 1, 1000.0, 1024, 0.5);
+            if leaving {
+                // h0's only VM is migrating to h2: h0 is being emptied (and h2 is no longer empty: free 3900).
+                fleet.start_migration(l0, 2, SimTime::ZERO, SimTime(30_000));
+            }
+            (fleet, x)
+        };
+        let excluded = [false, false, false, true];
+        let (fleet, x) = build(false);
+        assert_eq!(place(&fleet, &[x], &excluded, false), vec![(x, 0)], "best fit: the host with least free CPU");
+        let (fleet, x) = build(true);
+        assert_eq!(place(&fleet, &[x], &excluded, false), vec![(x, 1)]);
+    }
+}
