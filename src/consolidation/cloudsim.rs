@@ -58,16 +58,7 @@ fn select_one(consolidator: &mut Consolidator, round: &Round, host: HostId) -> O
         .list
         .iter()
         .filter(|&&vm| !fleet.vm(vm).is_migrating())
-        .map(|&vm| {
-            let entry = fleet.vm(vm);
-            VmCandidate {
-                vm,
-                memory_mb: entry.flavor.memory_mb,
-                capacity_mips: entry.capacity_mips(),
-                utilization: entry.demand_fraction,
-                history: &entry.history,
-            }
-        })
+        .map(|&vm| VmCandidate::of(vm, fleet.vm(vm)))
         .collect();
     if candidates.is_empty() {
         return None;

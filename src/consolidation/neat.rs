@@ -43,19 +43,7 @@ pub fn plan(consolidator: &mut Consolidator, round: &mut Round) -> Vec<(VmId, Ho
         if underloaded {
             requests.push((host, Request::Evacuate(movable)));
         } else if overloaded {
-            let candidates: Vec<VmCandidate> = movable
-                .iter()
-                .map(|&vm| {
-                    let entry = fleet.vm(vm);
-                    VmCandidate {
-                        vm,
-                        memory_mb: entry.flavor.memory_mb,
-                        capacity_mips: entry.capacity_mips(),
-                        utilization: entry.demand_fraction,
-                        history: &entry.history,
-                    }
-                })
-                .collect();
+            let candidates: Vec<VmCandidate> = movable.iter().map(|&vm| VmCandidate::of(vm, fleet.vm(vm))).collect();
             if let Some(chosen) = consolidator.selector.select(&candidates, &mut consolidator.rng) {
                 requests.push((host, Request::Relieve(candidates[chosen].vm)));
             }

@@ -32,6 +32,19 @@ pub struct VmCandidate<'a> {
     pub history: &'a [f64],
 }
 
+impl<'a> VmCandidate<'a> {
+    /// The candidate a selector sees of fleet VM `vm`.
+    pub fn of(vm: VmId, entry: &'a crate::fleet::Vm) -> VmCandidate<'a> {
+        VmCandidate {
+            vm,
+            memory_mb: entry.flavor.memory_mb,
+            capacity_mips: entry.capacity_mips(),
+            utilization: entry.demand_fraction,
+            history: &entry.history,
+        }
+    }
+}
+
 pub trait VmSelector: Send {
     /// The index in `candidates` of the VM to migrate, or `None` when there is none to pick.
     fn select(&mut self, candidates: &[VmCandidate], rng: &mut Pcg64) -> Option<usize>;
