@@ -38,14 +38,14 @@ pub struct HostSnapshot {
 }
 
 impl HostSnapshot {
-    /// `utilization` is the host's CPU use as a fraction of its capacity (what its power follows).
-    pub fn of(host: &Host, utilization: f64, empty_hosts: EmptyHosts, sleep_w: f64) -> HostSnapshot {
+    /// An active host's power follows its CPU demand over capacity, capped at 1.
+    pub fn of(host: &Host, empty_hosts: EmptyHosts, sleep_w: f64) -> HostSnapshot {
         if !host.present {
             return HostSnapshot::default();
         }
         let active = host.is_active();
         let power_w = match (active, empty_hosts) {
-            (true, _) => host.power.watts(utilization),
+            (true, _) => host.power.watts(host.cpu_utilization()),
             (false, EmptyHosts::Idle) => host.power.idle_watts(),
             (false, EmptyHosts::Off) => 0.0,
             (false, EmptyHosts::Sleep) => sleep_w,

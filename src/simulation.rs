@@ -276,8 +276,7 @@ impl<'a> Simulation<'a> {
     /// Swaps the host's old contribution to the totals for its current one.
     fn refresh(&mut self, host: HostId) {
         let entry = self.fleet.host(host);
-        let snapshot =
-            HostSnapshot::of(entry, entry.cpu_utilization(), self.scenario.empty_hosts, self.scenario.sleep_w);
+        let snapshot = HostSnapshot::of(entry, self.scenario.empty_hosts, self.scenario.sleep_w);
         let old = std::mem::replace(&mut self.snapshots[host as usize], snapshot);
         self.totals -= old;
         self.totals += snapshot;
@@ -319,8 +318,7 @@ impl<'a> Simulation<'a> {
         let mut totals = FleetTotals::default();
         for host in 0..self.fleet.hosts.len() {
             let entry = &self.fleet.hosts[host];
-            let snapshot =
-                HostSnapshot::of(entry, entry.cpu_utilization(), self.scenario.empty_hosts, self.scenario.sleep_w);
+            let snapshot = HostSnapshot::of(entry, self.scenario.empty_hosts, self.scenario.sleep_w);
             self.snapshots[host] = snapshot;
             totals += snapshot;
         }
