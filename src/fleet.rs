@@ -77,12 +77,13 @@ impl Fleet {
     /// Books `vm` on `host` (the VM must have no host). Its current demand moves onto the host with it.
     pub fn book(&mut self, vm: VmId, host: HostId) {
         let flavor = self.vm(vm).booking();
-        let demand = self.vm(vm).demand_mips();
+        let (demand, memory) = (self.vm(vm).demand_mips(), self.vm(vm).memory_demand_mb());
         debug_assert!(self.vm(vm).host.is_none(), "VM {vm} booked twice");
         let host_entry = self.host_mut(host);
         host_entry.vms.push(vm);
         host_entry.add_booking(&flavor);
         host_entry.demand_mips += demand;
+        host_entry.memory_demand_mb += memory;
         self.vm_mut(vm).host = Some(host);
     }
 
@@ -92,12 +93,13 @@ impl Fleet {
         self.abandon_migration(vm);
         let host = self.vm_mut(vm).host.take()?;
         let flavor = self.vm(vm).booking();
-        let demand = self.vm(vm).demand_mips();
+        let (demand, memory) = (self.vm(vm).demand_mips(), self.vm(vm).memory_demand_mb());
         let host_entry = self.host_mut(host);
         if host::remove_ordered(&mut host_entry.vms, vm) {
             host_entry.remove_booking(&flavor);
         }
         host_entry.demand_mips = (host_entry.demand_mips - demand).max(0.0);
+        host_entry.memory_demand_mb = (host_entry.memory_demand_mb - memory).max(0.0);
         Some(host)
     }
 
@@ -109,6 +111,17 @@ impl Fleet {
         if let Some(host) = self.vm(vm).host {
             let host = self.host_mut(host);
             host.demand_mips = (host.demand_mips + after - before).max(0.0);
+        }
+    }
+
+    /// Sets a running VM's memory demand (a fraction of its flavor's RAM), keeping its host's sum in step.
+    pub fn set_memory_demand(&mut self, vm: VmId, fraction: f64) {
+        let before = self.vm(vm).memory_demand_mb();
+        self.vm_mut(vm).memory_fraction = fraction;
+        let after = self.vm(vm).memory_demand_mb();
+        if let Some(host) = self.vm(vm).host {
+            let host = self.host_mut(host);
+            host.memory_demand_mb = (host.memory_demand_mb + after - before).max(0.0);
         }
     }
 
@@ -128,16 +141,18 @@ impl Fleet {
     pub fn finish_migration(&mut self, vm: VmId) -> Option<Migration> {
         let migration = self.vm_mut(vm).migration.take()?;
         let flavor = self.vm(vm).booking();
-        let demand = self.vm(vm).demand_mips();
+        let (demand, memory) = (self.vm(vm).demand_mips(), self.vm(vm).memory_demand_mb());
         let source = self.host_mut(migration.source);
         if host::remove_ordered(&mut source.vms, vm) {
             source.remove_booking(&flavor);
             source.demand_mips = (source.demand_mips - demand).max(0.0);
+            source.memory_demand_mb = (source.memory_demand_mb - memory).max(0.0);
         }
         let target = self.host_mut(migration.target);
         host::remove_ordered(&mut target.incoming, vm);
         target.vms.push(vm);
         target.demand_mips += demand;
+        target.memory_demand_mb += memory;
         self.vm_mut(vm).host = Some(migration.target);
         Some(migration)
     }
@@ -191,6 +206,12 @@ impl Fleet {
                 (host.demand_mips - demand).abs() <= 1e-6 * demand.max(1.0),
                 "host {id} demand {} but its VMs' {demand}",
                 host.demand_mips
+            );
+            let memory: f64 = host.vms.iter().map(|&vm| self.vm(vm).memory_demand_mb()).sum();
+            assert!(
+                (host.memory_demand_mb - memory).abs() <= 1e-6 * memory.max(1.0),
+                "host {id} memory demand {} but its VMs' {memory}",
+                host.memory_demand_mb
             );
             // Placement never books past what the host may allocate; only a machine event that shrinks a host
             // (which Nova answers with no eviction) may leave it over.

@@ -295,17 +295,20 @@ impl<'a> Simulation<'a> {
         self.counters.ticks += 1;
         let tick = self.current_tick();
         for host in 0..self.fleet.hosts.len() {
-            let mut demand = 0.0;
+            let (mut demand, mut memory) = (0.0, 0.0);
             for index in 0..self.fleet.hosts[host].vms.len() {
                 let vm = self.fleet.hosts[host].vms[index];
                 if self.fleet.vms[vm as usize].status == VmStatus::Running {
-                    let fraction = self.demand.sample(vm, tick);
+                    let sample = self.demand.sample(vm, tick);
                     let entry = &mut self.fleet.vms[vm as usize];
-                    entry.demand_fraction = fraction;
+                    entry.demand_fraction = sample.cpu;
+                    entry.memory_fraction = sample.memory;
                     demand += entry.demand_mips();
+                    memory += entry.memory_demand_mb();
                 }
             }
             self.fleet.hosts[host].demand_mips = demand;
+            self.fleet.hosts[host].memory_demand_mb = memory;
         }
         self.update_all();
         if self.consolidator.is_some() {

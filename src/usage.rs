@@ -1,6 +1,6 @@
-//! CPU demand: Nova traces carry none, so each VM is bound to a usage source that gives its demand, as a
-//! fraction of its vCPUs, at every monitoring tick (`interval`, 300 s by default). Demand is constant between
-//! ticks.
+//! CPU and memory demand: Nova traces carry none, so each VM is bound to a usage source that gives its demand,
+//! as a fraction of its vCPUs and of its flavor's RAM, at every monitoring tick (`interval`, 300 s by default).
+//! Demand is constant between ticks.
 
 pub mod constant;
 pub mod planetlab;
@@ -17,8 +17,12 @@ use crate::fleet::VmId;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum UsageConfig {
-    /// Every running VM uses the same fraction of its vCPUs.
-    Constant { fraction: f64 },
+    /// Every running VM uses the same fraction of its vCPUs, and `memory_fraction` of its RAM.
+    Constant {
+        fraction: f64,
+        #[serde(default = "default_memory_fraction")]
+        memory_fraction: f64,
+    },
     /// Seeded, temporally correlated demand: each VM draws a mean from Beta(mean_alpha, mean_beta) and moves
     /// around it as an AR(1) process with lag-one autocorrelation `autocorrelation` and stationary standard
     /// deviation `noise`, clamped to [0, 1].
@@ -46,6 +50,21 @@ pub enum UsageConfig {
     },
 }
 
+/// Sources that give no memory demand take the VM's whole flavor RAM: a guest touches its RAM over time and KVM
+/// gives none of it back without ballooning.
+pub fn default_memory_fraction() -> f64 {
+    1.0
+}
+
+/// A VM's demand at a tick.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Demand {
+    /// Fraction of its vCPUs' capacity.
+    pub cpu: f64,
+    /// Fraction of its flavor's RAM.
+    pub memory: f64,
+}
+
 impl Default for UsageConfig {
     fn default() -> Self {
         UsageConfig::Synthetic {
@@ -69,9 +88,12 @@ impl UsageConfig {
     /// Checks the parameters; messages name the field and the accepted range.
     pub fn validate(&self) -> Result<(), String> {
         match *self {
-            UsageConfig::Constant { fraction } => {
+            UsageConfig::Constant { fraction, memory_fraction } => {
                 if !(0.0..=1.0).contains(&fraction) {
                     return Err(format!("usage.fraction must be between 0 and 1, got {fraction}"));
+                }
+                if !(0.0..=1.0).contains(&memory_fraction) {
+                    return Err(format!("usage.memory_fraction must be between 0 and 1, got {memory_fraction}"));
                 }
             }
             UsageConfig::Synthetic { mean_alpha, mean_beta, autocorrelation, noise } => {
@@ -114,7 +136,9 @@ impl DemandModel {
         planetlab: Option<Arc<planetlab::PlanetLabSeries>>,
     ) -> Result<DemandModel, String> {
         Ok(match *config {
-            UsageConfig::Constant { fraction } => DemandModel::Constant(constant::ConstantDemand { fraction }),
+            UsageConfig::Constant { fraction, memory_fraction } => {
+                DemandModel::Constant(constant::ConstantDemand { fraction, memory_fraction })
+            }
             UsageConfig::Synthetic { mean_alpha, mean_beta, autocorrelation, noise } => DemandModel::Synthetic(
                 synthetic::SyntheticDemand::new(vm_count, seed, mean_alpha, mean_beta, autocorrelation, noise)?,
             ),
@@ -126,20 +150,22 @@ impl DemandModel {
     }
 
     /// The VM starts (or resumes) running at monitoring tick `tick`; returns its demand now.
-    pub fn start(&mut self, vm: VmId, instance_uuid: &str, tick: u64) -> f64 {
+    pub fn start(&mut self, vm: VmId, instance_uuid: &str, tick: u64) -> Demand {
         match self {
-            DemandModel::Constant(model) => model.fraction,
-            DemandModel::Synthetic(model) => model.start(vm),
-            DemandModel::PlanetLab(model) => model.start(vm, instance_uuid, tick),
+            DemandModel::Constant(model) => model.demand(),
+            DemandModel::Synthetic(model) => Demand { cpu: model.start(vm), memory: default_memory_fraction() },
+            DemandModel::PlanetLab(model) => {
+                Demand { cpu: model.start(vm, instance_uuid, tick), memory: default_memory_fraction() }
+            }
         }
     }
 
     /// The VM's demand at monitoring tick `tick` (called once per tick while it runs).
-    pub fn sample(&mut self, vm: VmId, tick: u64) -> f64 {
+    pub fn sample(&mut self, vm: VmId, tick: u64) -> Demand {
         match self {
-            DemandModel::Constant(model) => model.fraction,
-            DemandModel::Synthetic(model) => model.sample(vm),
-            DemandModel::PlanetLab(model) => model.sample(vm, tick),
+            DemandModel::Constant(model) => model.demand(),
+            DemandModel::Synthetic(model) => Demand { cpu: model.sample(vm), memory: default_memory_fraction() },
+            DemandModel::PlanetLab(model) => Demand { cpu: model.sample(vm, tick), memory: default_memory_fraction() },
         }
     }
 

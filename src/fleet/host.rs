@@ -49,6 +49,8 @@ pub struct Host {
     pub incoming: Vec<VmId>,
     /// Sum of the current CPU demand of the VMs in `vms`, in MIPS.
     pub demand_mips: f64,
+    /// Sum of the current memory demand of the VMs in `vms`, in MB.
+    pub memory_demand_mb: f64,
     /// CPU in use at the last update point, in MIPS (CloudSim's `utilizationMips`): what power and CloudSim's
     /// placement see.
     pub utilization_mips: f64,
@@ -72,6 +74,7 @@ impl Host {
             vms: Vec::new(),
             incoming: Vec::new(),
             demand_mips: 0.0,
+            memory_demand_mb: 0.0,
             utilization_mips: 0.0,
             reserved_mips: 0.0,
         }
@@ -109,6 +112,11 @@ impl Host {
     /// CPU demand above capacity: the VMs want more than the host has.
     pub fn is_overloaded(&self) -> bool {
         self.demand_mips > self.total_mips()
+    }
+
+    /// Memory demand above physical memory: the guests touch more RAM than the host has (it swaps).
+    pub fn is_memory_overloaded(&self) -> bool {
+        self.memory_demand_mb > self.capacity.memory_mb as f64
     }
 
     /// Demand as a fraction of capacity, capped at 1 (a host cannot run more than its cores).

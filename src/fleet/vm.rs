@@ -48,6 +48,8 @@ pub struct Vm {
     pub status: VmStatus,
     /// Current CPU demand as a fraction of the VM's capacity (0 when not running).
     pub demand_fraction: f64,
+    /// Current memory demand as a fraction of the flavor's RAM (0 when not running).
+    pub memory_fraction: f64,
     /// CPU its host allocated at the last update point, in MIPS.
     pub allocated_mips: f64,
     /// Utilisation (fraction of capacity) at past monitoring ticks, oldest first, at most the consolidation's
@@ -65,6 +67,7 @@ impl Vm {
             host: None,
             status: VmStatus::Pending,
             demand_fraction: 0.0,
+            memory_fraction: 0.0,
             allocated_mips: 0.0,
             history: Vec::new(),
             migration: None,
@@ -84,6 +87,11 @@ impl Vm {
     /// What the VM asks for now, in MIPS.
     pub fn demand_mips(&self) -> f64 {
         self.demand_fraction * self.capacity_mips()
+    }
+
+    /// The RAM the VM uses now, in MB.
+    pub fn memory_demand_mb(&self) -> f64 {
+        self.memory_fraction * self.flavor.memory_mb as f64
     }
 
     pub fn is_migrating(&self) -> bool {

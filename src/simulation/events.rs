@@ -6,6 +6,7 @@ use crate::scenario::OnNoValidHost;
 use crate::simulation::Simulation;
 use crate::trace::lifecycle::{PowerState, VmEvent, VmEventKind};
 use crate::trace::MachineEventKind;
+use crate::usage::Demand;
 use crate::workload::HostEvent;
 
 impl Simulation<'_> {
@@ -67,6 +68,7 @@ impl Simulation<'_> {
                 None => {
                     self.fleet.vm_mut(vm).status = VmStatus::Rejected;
                     self.fleet.set_demand(vm, 0.0);
+                    self.fleet.set_memory_demand(vm, 0.0);
                     self.counters.vms_evicted += 1;
                 }
             }
@@ -92,7 +94,7 @@ impl Simulation<'_> {
             }
             VmEventKind::PowerOff if status == VmStatus::Running => {
                 self.fleet.vm_mut(vm).status = VmStatus::Off;
-                self.set_demand(vm, 0.0);
+                self.set_demand(vm, Demand { cpu: 0.0, memory: 0.0 });
             }
             VmEventKind::PowerOn if status == VmStatus::Off => {
                 self.fleet.vm_mut(vm).status = VmStatus::Running;
@@ -167,7 +169,9 @@ impl Simulation<'_> {
         if let Some(target) = target {
             self.refresh(target);
         }
-        self.fleet.vm_mut(vm).demand_fraction = 0.0;
+        let entry = self.fleet.vm_mut(vm);
+        entry.demand_fraction = 0.0;
+        entry.memory_fraction = 0.0;
     }
 
     fn cold_migrate(&mut self, vm: VmId) {
@@ -189,13 +193,14 @@ impl Simulation<'_> {
     fn start_demand(&mut self, vm: VmId) {
         let tick = self.current_tick();
         let uuid = &self.workload.instances.instances[vm as usize].uuid;
-        let fraction = self.demand.start(vm, uuid, tick);
-        self.set_demand(vm, fraction);
+        let demand = self.demand.start(vm, uuid, tick);
+        self.set_demand(vm, demand);
     }
 
-    /// Sets the VM's demand fraction; its host's demand follows.
-    pub(super) fn set_demand(&mut self, vm: VmId, fraction: f64) {
-        self.fleet.set_demand(vm, fraction);
+    /// Sets the VM's demand; its host's demand follows.
+    pub(super) fn set_demand(&mut self, vm: VmId, demand: Demand) {
+        self.fleet.set_demand(vm, demand.cpu);
+        self.fleet.set_memory_demand(vm, demand.memory);
         if let Some(host) = self.fleet.vm(vm).host {
             self.refresh(host);
         }
