@@ -5,6 +5,7 @@
 //! integrates the totals, constant since the previous event, over the elapsed time.
 
 pub mod ledger;
+pub mod oversubscription;
 
 use crate::fleet::Host;
 
@@ -25,6 +26,10 @@ pub struct HostSnapshot {
     pub present: f64,
     pub active: f64,
     pub overloaded: f64,
+    /// Active with more memory demand than physical memory.
+    pub memory_overloaded: f64,
+    /// Active with CPU or memory demand above capacity.
+    pub over_capacity: f64,
     pub power_w: f64,
     /// The host's power at full load (what a non-power-aware data centre charges).
     pub max_power_w: f64,
@@ -51,10 +56,13 @@ impl HostSnapshot {
             (false, EmptyHosts::Sleep) => sleep_w,
         };
         let flag = |condition: bool| if condition { 1.0 } else { 0.0 };
+        let (cpu_over, memory_over) = (active && host.is_overloaded(), active && host.is_memory_overloaded());
         HostSnapshot {
             present: 1.0,
             active: flag(active),
-            overloaded: flag(active && host.is_overloaded()),
+            overloaded: flag(cpu_over),
+            memory_overloaded: flag(memory_over),
+            over_capacity: flag(cpu_over || memory_over),
             power_w,
             max_power_w: host.power.max_watts(),
             demand_cores: host.demand_cores(),
@@ -76,6 +84,8 @@ impl std::ops::AddAssign for HostSnapshot {
         self.present += other.present;
         self.active += other.active;
         self.overloaded += other.overloaded;
+        self.memory_overloaded += other.memory_overloaded;
+        self.over_capacity += other.over_capacity;
         self.power_w += other.power_w;
         self.max_power_w += other.max_power_w;
         self.demand_cores += other.demand_cores;
@@ -93,6 +103,8 @@ impl std::ops::SubAssign for HostSnapshot {
         self.present -= other.present;
         self.active -= other.active;
         self.overloaded -= other.overloaded;
+        self.memory_overloaded -= other.memory_overloaded;
+        self.over_capacity -= other.over_capacity;
         self.power_w -= other.power_w;
         self.max_power_w -= other.max_power_w;
         self.demand_cores -= other.demand_cores;
@@ -112,6 +124,8 @@ pub struct Integrals {
     pub present_host_ms: f64,
     pub active_host_ms: f64,
     pub overloaded_host_ms: f64,
+    pub memory_overloaded_host_ms: f64,
+    pub over_capacity_host_ms: f64,
     pub energy_wms: f64,
     pub max_energy_wms: f64,
     pub demand_core_ms: f64,
@@ -135,6 +149,8 @@ impl Integrals {
         self.present_host_ms += totals.present * dt;
         self.active_host_ms += totals.active * dt;
         self.overloaded_host_ms += totals.overloaded * dt;
+        self.memory_overloaded_host_ms += totals.memory_overloaded * dt;
+        self.over_capacity_host_ms += totals.over_capacity * dt;
         self.energy_wms += totals.power_w * dt;
         self.max_energy_wms += totals.max_power_w * dt;
         self.demand_core_ms += totals.demand_cores * dt;
@@ -206,8 +222,29 @@ pub struct RunMetrics {
     pub demand_over_capacity: f64,
     pub energy_kwh: f64,
     pub overload_time_fraction: f64,
+    pub oversubscription: OversubscriptionMetrics,
     pub sla: SlaMetrics,
     pub wall_s: f64,
+}
+
+/// What an oversubscription strategy achieved and risked (see [`oversubscription`]).
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct OversubscriptionMetrics {
+    /// (booked + free) / capacity in CPU, over hosts holding VMs at each occurrence's end: mean and p95.
+    pub ratio_mean: f64,
+    pub ratio_p95: f64,
+    /// The same in memory, mean.
+    pub memory_ratio_mean: f64,
+    /// ScroogeVM's figures, summed in units of the host's cores.
+    pub mispredictions: f64,
+    pub violations: f64,
+    pub decreases: f64,
+    /// Active host time with more memory demand than memory / active host time.
+    pub memory_overload_time_fraction: f64,
+    /// Active host time with CPU or memory demand above capacity / active host time.
+    pub over_capacity_time_fraction: f64,
+    /// Host-hours with CPU or memory demand above capacity.
+    pub over_capacity_host_h: f64,
 }
 
 /// The consolidation literature's SLA figures (reference §2.3), all fractions.
@@ -275,6 +312,15 @@ impl RunMetrics {
             ("aotf", Real(self.sla.aotf)),
             ("aitf", Real(self.sla.aitf)),
             ("overload_time_fraction", Real(self.overload_time_fraction)),
+            ("memory_overload_time_fraction", Real(self.oversubscription.memory_overload_time_fraction)),
+            ("over_capacity_time_fraction", Real(self.oversubscription.over_capacity_time_fraction)),
+            ("over_capacity_host_h", Real(self.oversubscription.over_capacity_host_h)),
+            ("oversubscription_ratio_mean", Real(self.oversubscription.ratio_mean)),
+            ("oversubscription_ratio_p95", Real(self.oversubscription.ratio_p95)),
+            ("memory_oversubscription_ratio_mean", Real(self.oversubscription.memory_ratio_mean)),
+            ("mispredictions", Real(self.oversubscription.mispredictions)),
+            ("violations", Real(self.oversubscription.violations)),
+            ("decreases", Real(self.oversubscription.decreases)),
             ("cold_migrations", Count(counters.cold_migrations)),
             ("migration_failures", Count(counters.migration_failures)),
             ("unshelve_failures", Count(counters.unshelve_failures)),

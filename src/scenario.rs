@@ -279,7 +279,7 @@ fn resolve(raw: RawScenario, origin: &str, base_dir: Option<&Path>, hash: u64) -
     raw.placement.validate().map_err(|message| invalid("placement", message))?;
     raw.consolidation.validate().map_err(|(field, message)| invalid(field, message))?;
     raw.migration.validate().map_err(|message| invalid("migration", message))?;
-    raw.oversubscription.validate().map_err(|message| invalid("oversubscription", message))?;
+    raw.oversubscription.validate(raw.simulation.interval_s).map_err(|message| invalid("oversubscription", message))?;
     raw.usage.validate().map_err(|message| invalid("usage", message))?;
     raw.hosts.power.validate().map_err(|message| invalid("hosts.power", message))?;
     for (index, host_type) in raw.hosts.types.iter().enumerate() {

@@ -10,6 +10,7 @@
 //! consolidates, the policies decide which migrations to start ([`migrations`]). Migration ends are update
 //! points too, as in CloudSim.
 
+mod estimation;
 mod events;
 mod migrations;
 mod outcome;
@@ -133,6 +134,7 @@ struct Simulation<'a> {
     vm_ledgers: Vec<VmLedger>,
     booked_vcpu_samples: Vec<f64>,
     booked_memory_samples: Vec<f64>,
+    estimation: estimation::Estimation,
     timeseries: Option<TimeSeries>,
 }
 
@@ -169,6 +171,7 @@ impl<'a> Simulation<'a> {
             vm_ledgers: vec![VmLedger::default(); workload.instances.instances.len()],
             booked_vcpu_samples: Vec::new(),
             booked_memory_samples: Vec::new(),
+            estimation: estimation::Estimation::new(&scenario.oversubscription, workload.instances.instances.len()),
             timeseries: (scenario.timeseries || scenario.host_timeseries).then(TimeSeries::default),
         };
         simulation.add_declared_hosts();
@@ -263,8 +266,9 @@ impl<'a> Simulation<'a> {
     }
 
     fn add_host(&mut self, mut host: Host) -> HostId {
-        host.allocatable = self.scenario.oversubscription.allocatable(&host.capacity);
+        host.allocatable = self.scenario.oversubscription.initial_allocatable(&host.capacity);
         let id = self.fleet.add_host(host);
+        self.estimation.add_host();
         self.snapshots.push(HostSnapshot::default());
         // CloudSim counts a host that is empty at its first update as one shutdown; Neat semantics counts only
         // hosts that were active.
@@ -310,6 +314,7 @@ impl<'a> Simulation<'a> {
             self.fleet.hosts[host].demand_mips = demand;
             self.fleet.hosts[host].memory_demand_mb = memory;
         }
+        self.observe_for_oversubscription();
         self.update_all();
         if self.consolidator.is_some() {
             self.record_histories();

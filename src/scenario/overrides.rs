@@ -117,7 +117,10 @@ ram_weight_multiplier = -1.0
             "other keys dropped with the kind"
         );
         let crate::policy::oversubscription::OversubscriptionConfig::Static { cpu_allocation_ratio, .. } =
-            raw.oversubscription;
+            raw.oversubscription
+        else {
+            panic!("the default oversubscription kind is static, got {:?}", raw.oversubscription);
+        };
         assert_eq!(cpu_allocation_ratio, 4.0);
     }
 

@@ -35,7 +35,7 @@ impl Simulation<'_> {
                 host.capacity_reduced |= capacity.vcpus < before.vcpus
                     || capacity.memory_mb < before.memory_mb
                     || capacity.disk_gb < before.disk_gb;
-                host.allocatable = self.scenario.oversubscription.allocatable(&host.capacity);
+                self.reset_allocatable(id);
                 self.refresh(id);
             }
             (MachineEventKind::Delete, Some(id)) => {
@@ -69,6 +69,7 @@ impl Simulation<'_> {
                     self.fleet.vm_mut(vm).status = VmStatus::Rejected;
                     self.fleet.set_demand(vm, 0.0);
                     self.fleet.set_memory_demand(vm, 0.0);
+                    self.forget_vm_windows(vm);
                     self.counters.vms_evicted += 1;
                 }
             }
@@ -172,6 +173,7 @@ impl Simulation<'_> {
         let entry = self.fleet.vm_mut(vm);
         entry.demand_fraction = 0.0;
         entry.memory_fraction = 0.0;
+        self.forget_vm_windows(vm);
     }
 
     fn cold_migrate(&mut self, vm: VmId) {

@@ -1,6 +1,6 @@
 //! A finished run's metrics, from the integrals, the counters and the ledgers.
 
-use crate::metrics::{percentile, RunMetrics, SlaMetrics};
+use crate::metrics::{percentile, OversubscriptionMetrics, RunMetrics, SlaMetrics};
 use crate::policy::Semantics;
 use crate::simulation::{RunOutcome, Simulation};
 use crate::time::MS_PER_HOUR;
@@ -37,10 +37,26 @@ impl Simulation<'_> {
             demand_over_capacity: ratio(integrals.demand_core_ms, integrals.capacity_core_ms),
             energy_kwh,
             overload_time_fraction: ratio(integrals.overloaded_host_ms, integrals.active_host_ms),
+            oversubscription: self.oversubscription_metrics(),
             sla: self.sla_metrics(energy_kwh),
             wall_s: 0.0,
         };
         RunOutcome { metrics, timeseries: self.timeseries }
+    }
+
+    fn oversubscription_metrics(&self) -> OversubscriptionMetrics {
+        let (integrals, ledger) = (&self.integrals, &self.estimation.ledger);
+        OversubscriptionMetrics {
+            ratio_mean: ledger.ratio_mean(),
+            ratio_p95: ledger.ratio_p95(),
+            memory_ratio_mean: ledger.memory_ratio_mean(),
+            mispredictions: ledger.mispredictions,
+            violations: ledger.violations,
+            decreases: ledger.decreases,
+            memory_overload_time_fraction: ratio(integrals.memory_overloaded_host_ms, integrals.active_host_ms),
+            over_capacity_time_fraction: ratio(integrals.over_capacity_host_ms, integrals.active_host_ms),
+            over_capacity_host_h: integrals.over_capacity_host_ms / MS_PER_HOUR as f64,
+        }
     }
 
     fn sla_metrics(&self, energy_kwh: f64) -> SlaMetrics {
