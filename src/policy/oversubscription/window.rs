@@ -1,9 +1,9 @@
 //! ScroogeVM's observation windows.
 //!
 //! Time is cut into *scopes* of `scope_s` seconds, each split into `slices` equal slices; an *occurrence* is one
-//! slice's worth of samples (one per monitoring tick). Slice position k keeps its last `historical_occurrences
-//! + 1` occurrences: the k-th slice of each of the last scopes (with one slice per scope, as in ScroogeVM's
-//! paper, that is simply the last occurrences). Strategies read the samples of a whole window, concatenated.
+//! slice's worth of samples (one per monitoring tick). Slice position k keeps its last
+//! `historical_occurrences + 1` occurrences: the k-th slice of each of the last scopes (with one slice per
+//! scope, as in ScroogeVM's paper, that is simply the last occurrences). Strategies read the samples of a whole window, concatenated.
 
 use std::collections::VecDeque;
 
