@@ -217,3 +217,50 @@ impl Simulation<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::simulation::run;
+    use crate::simulation::test_support::{scenario, workload, CREATE, DELETE};
+    use crate::usage::DemandModel;
+
+    /// One 8-core, 8192 MB host; each VM runs at a quarter of its vCPUs and RAM. vm0 (8 vCPUs, 4096 MB) arrives
+    /// at 0 s, vm1 and vm2 (4 vCPUs, 4096 MB each) at 900 s and 2000 s; all leave at 3000 s.
+    fn outcome(oversubscription: &str) -> crate::metrics::RunMetrics {
+        let scenario = scenario(&format!(
+            r#"
+[trace]
+instances = "unused.csv"
+[hosts]
+types = [{{ name = "h", count = 1, vcpus = 8, memory_mb = 8192, disk_gb = 100 }}]
+[oversubscription]
+{oversubscription}
+[usage]
+kind = "constant"
+fraction = 0.25
+memory_fraction = 0.25
+"#
+        ));
+        let rows = [(0, CREATE, 0), (1, CREATE, 900), (2, CREATE, 2000), (0, DELETE, 3000), (2, DELETE, 3000)];
+        let workload = workload(&[(8, 1000.0, 4096), (4, 1000.0, 4096), (4, 1000.0, 4096)], &rows);
+        let demand = DemandModel::new(&scenario.usage, 3, 1, None).unwrap();
+        run(&workload, &scenario, demand, 1, &|_| {}).metrics
+    }
+
+    #[test]
+    fn an_estimate_opens_room_that_static_ratios_do_not() {
+        // 1:1 until the first occurrence ends (1800 s): vm1 (8 + 4 > 8 vCPUs) is rejected. nsigma sees a flat
+        // use of 2 cores and 1024 MB (std 0): free 6 cores and 7168 MB, so the host may book 8 + 6 = 14 vCPUs
+        // and 4096 + 7168 MB: vm2 fits at 2000 s.
+        let metrics = outcome("kind = \"nsigma\"");
+        assert_eq!((metrics.counters.vms_placed, metrics.counters.vms_rejected), (2, 1));
+        // One occurrence ended with VMs booked: (8 + 6) / 8 = 1.75; memory (4096 + 7168) / 8192 = 1.375.
+        assert_eq!(metrics.oversubscription.ratio_mean, 1.75);
+        assert_eq!(metrics.oversubscription.ratio_p95, 1.75);
+        assert_eq!(metrics.oversubscription.memory_ratio_mean, 1.375);
+
+        let metrics = outcome("kind = \"static\"\ncpu_allocation_ratio = 1.0\nram_allocation_ratio = 1.0");
+        assert_eq!((metrics.counters.vms_placed, metrics.counters.vms_rejected), (1, 2));
+        assert_eq!(metrics.oversubscription.ratio_mean, 1.0);
+    }
+}
