@@ -355,7 +355,7 @@ impl OversubscriptionConfig {
                 })
             }
             OversubscriptionConfig::Percentile { cpu_percentile, memory_percentile, .. } => {
-                Box::new(percentile::Percentile { cpu: cpu_percentile, memory: memory_percentile })
+                Box::new(percentile::Percentile::new(cpu_percentile, memory_percentile))
             }
             OversubscriptionConfig::Doa { step_down, step_up, trigger, cap, .. } => {
                 Box::new(doa::Doa::new(step_down, step_up, trigger, cap))
@@ -378,12 +378,12 @@ impl OversubscriptionConfig {
             OversubscriptionConfig::Nsigma { n, .. } => Box::new(nsigma::Nsigma { n }),
             OversubscriptionConfig::Borg { ratio, .. } => Box::new(borg::Borg { ratio }),
             OversubscriptionConfig::Rclike { cpu_percentile, memory_percentile, .. } => {
-                Box::new(rclike::Rclike { cpu_percentile, memory_percentile })
+                Box::new(rclike::Rclike::new(cpu_percentile, memory_percentile))
             }
             OversubscriptionConfig::Maxpeak { n, cpu_percentile, memory_percentile, .. } => {
                 Box::new(maxpeak::Maxpeak {
                     nsigma: nsigma::Nsigma { n },
-                    rclike: rclike::Rclike { cpu_percentile, memory_percentile },
+                    rclike: rclike::Rclike::new(cpu_percentile, memory_percentile),
                 })
             }
         }

@@ -4,6 +4,7 @@
 //! is stable, T = P. When it is not: with no previous threshold T is the booking (1:1); otherwise T keeps its
 //! previous value, raised when P has grown past it by the larger of that growth and the growth of the booking.
 
+use crate::metrics::oversubscription::percentile_unsorted;
 use crate::policy::oversubscription::stability::StabilityAssessor;
 use crate::policy::oversubscription::window::SliceStates;
 use crate::policy::oversubscription::{HostObservation, OversubscriptionStrategy, PerResource, Resource};
@@ -24,11 +25,12 @@ pub struct Greedy {
     percentile: f64,
     stability: Box<dyn StabilityAssessor>,
     previous: SliceStates<Previous>,
+    scratch: Vec<f64>,
 }
 
 impl Greedy {
     pub fn new(percentile: f64, stability: Box<dyn StabilityAssessor>) -> Greedy {
-        Greedy { percentile, stability, previous: SliceStates::default() }
+        Greedy { percentile, stability, previous: SliceStates::default(), scratch: Vec::new() }
     }
 }
 
@@ -41,14 +43,16 @@ impl OversubscriptionStrategy for Greedy {
     fn thresholds(&mut self, host: &HostObservation) -> PerResource {
         let booked = host.booked();
         let previous = *self.previous.get_mut(host.host, host.slice);
+        let scratch = &mut self.scratch;
         let threshold = PerResource::from_fn(|resource| {
             let step = if resource == Resource::Cpu { 0.1 } else { 1.0 };
             let peak = host
                 .window
                 .occurrences()
                 .map(|occurrence| {
-                    let mut values = occurrence.samples(resource).to_vec();
-                    crate::metrics::percentile(&mut values, self.percentile)
+                    scratch.clear();
+                    scratch.extend_from_slice(occurrence.samples(resource));
+                    percentile_unsorted(scratch, self.percentile)
                 })
                 .fold(0.0, f64::max);
             let peak = ceil_to(peak, step);

@@ -4,7 +4,7 @@ use crate::policy::oversubscription::nsigma::Nsigma;
 use crate::policy::oversubscription::rclike::Rclike;
 use crate::policy::oversubscription::{HostObservation, OversubscriptionStrategy, PerResource};
 
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Maxpeak {
     pub nsigma: Nsigma,
     pub rclike: Rclike,
@@ -33,8 +33,7 @@ mod tests {
         // 1 core, 2000 MB. Max-peak: 8 cores, 2000 MB.
         let host_window = window(&[&[2.0, 4.0]], PerResource::default());
         let vms = [VmObservation { vcpus: 1.0, memory_mb: 2000.0, window: None }];
-        let mut maxpeak =
-            Maxpeak { nsigma: Nsigma { n: 5.0 }, rclike: Rclike { cpu_percentile: 99.0, memory_percentile: 100.0 } };
+        let mut maxpeak = Maxpeak { nsigma: Nsigma { n: 5.0 }, rclike: Rclike::new(99.0, 100.0) };
         assert_eq!(maxpeak.thresholds(&host(&host_window, &vms)), PerResource { cpu: 8.0, memory: 2000.0 });
     }
 }

@@ -6,16 +6,25 @@ pub fn default_percentile() -> f64 {
     90.0
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Percentile {
-    pub cpu: f64,
-    pub memory: f64,
+    cpu: f64,
+    memory: f64,
+    scratch: Vec<f64>,
+}
+
+impl Percentile {
+    pub fn new(cpu: f64, memory: f64) -> Percentile {
+        Percentile { cpu, memory, scratch: Vec::new() }
+    }
 }
 
 impl OversubscriptionStrategy for Percentile {
     fn thresholds(&mut self, host: &HostObservation) -> PerResource {
-        let percentile = |resource: Resource, p: f64| host.window.percentile(resource, p).unwrap_or(0.0);
-        PerResource { cpu: percentile(Resource::Cpu, self.cpu), memory: percentile(Resource::Memory, self.memory) }
+        let (cpu, memory) = (self.cpu, self.memory);
+        let mut percentile =
+            |resource: Resource, p: f64| host.window.percentile_in(resource, p, &mut self.scratch).unwrap_or(0.0);
+        PerResource { cpu: percentile(Resource::Cpu, cpu), memory: percentile(Resource::Memory, memory) }
     }
 }
 
@@ -30,9 +39,9 @@ mod tests {
         // memory is 100× (910 MB). P50 = rank 4.5: 5.5.
         let window = window(&[&[3.0, 1.0, 4.0, 2.0, 5.0], &[10.0, 6.0, 9.0, 7.0, 8.0]], PerResource::default());
         let host = host(&window, &[]);
-        let p90 = Percentile { cpu: 90.0, memory: 90.0 }.thresholds(&host);
+        let p90 = Percentile::new(90.0, 90.0).thresholds(&host);
         assert!((p90.cpu - 9.1).abs() < 1e-12 && (p90.memory - 910.0).abs() < 1e-9, "{p90:?}");
-        let p50 = Percentile { cpu: 50.0, memory: 100.0 }.thresholds(&host);
+        let p50 = Percentile::new(50.0, 100.0).thresholds(&host);
         assert!((p50.cpu - 5.5).abs() < 1e-12 && p50.memory == 1000.0, "{p50:?}");
     }
 }

@@ -12,10 +12,17 @@ pub fn default_memory_percentile() -> f64 {
     100.0
 }
 
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Rclike {
-    pub cpu_percentile: f64,
-    pub memory_percentile: f64,
+    cpu_percentile: f64,
+    memory_percentile: f64,
+    scratch: Vec<f64>,
+}
+
+impl Rclike {
+    pub fn new(cpu_percentile: f64, memory_percentile: f64) -> Rclike {
+        Rclike { cpu_percentile, memory_percentile, scratch: Vec::new() }
+    }
 }
 
 impl OversubscriptionStrategy for Rclike {
@@ -24,9 +31,10 @@ impl OversubscriptionStrategy for Rclike {
         for vm in host.vms {
             match vm.window.filter(|window| window.is_full()) {
                 Some(window) => {
-                    let cpu = window.percentile(Resource::Cpu, self.cpu_percentile).unwrap_or(1.0);
-                    total.cpu += (cpu * vm.vcpus).min(vm.vcpus);
-                    total.memory += window.percentile(Resource::Memory, self.memory_percentile).unwrap_or(vm.memory_mb);
+                    let cpu = window.percentile_in(Resource::Cpu, self.cpu_percentile, &mut self.scratch);
+                    total.cpu += (cpu.unwrap_or(1.0) * vm.vcpus).min(vm.vcpus);
+                    let memory = window.percentile_in(Resource::Memory, self.memory_percentile, &mut self.scratch);
+                    total.memory += memory.unwrap_or(vm.memory_mb);
                 }
                 None => {
                     total.cpu += vm.vcpus;
@@ -60,7 +68,7 @@ mod tests {
             VmObservation { vcpus: 2.0, memory_mb: 2048.0, window: Some(&partial) },
         ];
         let empty = window(&[&[0.0]], PerResource::default());
-        let thresholds = Rclike { cpu_percentile: 99.0, memory_percentile: 100.0 }.thresholds(&host(&empty, &vms));
+        let thresholds = Rclike::new(99.0, 100.0).thresholds(&host(&empty, &vms));
         assert!((thresholds.cpu - (0.496 * 4.0 + 2.0)).abs() < 1e-9, "{thresholds:?}");
         assert!((thresholds.memory - (50.0 + 2048.0)).abs() < 1e-9, "{thresholds:?}");
     }
@@ -70,7 +78,7 @@ mod tests {
         let history = window(&[&[1.5, 1.5]], PerResource::default());
         let vms = [VmObservation { vcpus: 2.0, memory_mb: 100.0, window: Some(&history) }];
         let empty = window(&[&[0.0]], PerResource::default());
-        let thresholds = Rclike { cpu_percentile: 99.0, memory_percentile: 100.0 }.thresholds(&host(&empty, &vms));
+        let thresholds = Rclike::new(99.0, 100.0).thresholds(&host(&empty, &vms));
         assert_eq!(thresholds.cpu, 2.0);
     }
 }

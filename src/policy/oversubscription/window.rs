@@ -239,8 +239,21 @@ impl Window {
 
     /// The p-th percentile (NumPy's linear interpolation) of the window's samples; `None` for none.
     pub fn percentile(&self, resource: Resource, p: f64) -> Option<f64> {
-        let mut values: Vec<f64> = self.samples(resource).collect();
-        (!values.is_empty()).then(|| crate::metrics::percentile(&mut values, p))
+        self.percentile_in(resource, p, &mut Vec::new())
+    }
+
+    /// [`Window::percentile`] with a caller's scratch buffer (strategies that take many percentiles per
+    /// estimate keep one); the 100th is the largest sample, read from the summaries.
+    pub fn percentile_in(&self, resource: Resource, p: f64, scratch: &mut Vec<f64>) -> Option<f64> {
+        if self.occurrences.iter().all(|occurrence| occurrence.samples(resource).is_empty()) {
+            return None;
+        }
+        if p >= 100.0 {
+            return Some(self.occurrences.iter().map(|occurrence| occurrence.max(resource)).fold(f64::MIN, f64::max));
+        }
+        scratch.clear();
+        scratch.extend(self.samples(resource));
+        Some(crate::metrics::oversubscription::percentile_unsorted(scratch, p))
     }
 }
 
