@@ -207,10 +207,11 @@ impl Fleet {
                 "host {id} demand {} but its VMs' {demand}",
                 host.demand_mips
             );
-            let memory: f64 = host.vms.iter().map(|&vm| self.vm(vm).memory_demand_mb()).sum();
+            // Not `memory`: that name holds the booked MB checked against the allocatable RAM below.
+            let memory_demand: f64 = host.vms.iter().map(|&vm| self.vm(vm).memory_demand_mb()).sum();
             assert!(
-                (host.memory_demand_mb - memory).abs() <= 1e-6 * memory.max(1.0),
-                "host {id} memory demand {} but its VMs' {memory}",
+                (host.memory_demand_mb - memory_demand).abs() <= 1e-6 * memory_demand.max(1.0),
+                "host {id} memory demand {} but its VMs' {memory_demand}",
                 host.memory_demand_mb
             );
             // Placement never books past what the host may allocate; only a machine event that shrinks a host
