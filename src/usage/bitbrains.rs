@@ -116,7 +116,10 @@ struct Columns {
 
 impl Columns {
     fn find(path: &Path, header: &csv::StringRecord) -> Result<Columns, String> {
-        let position = |name: &str| header.iter().position(|field| field.trim().eq_ignore_ascii_case(name));
+        // A byte-order mark (files saved by spreadsheet tools) would otherwise hide the first column's name.
+        let position = |name: &str| {
+            header.iter().position(|field| field.trim_start_matches('\u{feff}').trim().eq_ignore_ascii_case(name))
+        };
         let required = |name: &str| {
             position(name).ok_or_else(|| {
                 format!(
@@ -540,6 +543,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = write(dir.path(), "vm.csv", rows);
         (read_file(&path).unwrap_err(), path.display().to_string())
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_ignored() {
+        let text = format!("\u{feff}{HEADER}0;\t1;\t100;\t10;\t10;\t100;\t20;\t0\n");
+        let file = parse(Path::new("bom.csv"), text.as_bytes()).unwrap();
+        assert_eq!(file.samples[0].demand, Demand { cpu: 0.1, memory: 0.2 });
     }
 
     #[test]
