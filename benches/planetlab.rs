@@ -52,7 +52,7 @@ fn planetlab(c: &mut Criterion) {
                 &scenario.usage,
                 inputs.workload.instances.instances.len(),
                 seed,
-                inputs.planetlab.clone(),
+                inputs.usage.clone(),
             )
             .expect("PlanetLab demand");
             fleetsim::simulation::run(&inputs.workload, &scenario, demand, seed, &|_| {})

@@ -207,6 +207,7 @@ impl Fleet {
                 "host {id} demand {} but its VMs' {demand}",
                 host.demand_mips
             );
+            // Not `memory`: that name holds the booked MB checked against the allocatable RAM below.
             let memory_demand: f64 = host.vms.iter().map(|&vm| self.vm(vm).memory_demand_mb()).sum();
             assert!(
                 (host.memory_demand_mb - memory_demand).abs() <= 1e-6 * memory_demand.max(1.0),

@@ -11,19 +11,21 @@ use crate::scenario::{InputFile, Scenario};
 use crate::simulation::{RunOutcome, TimeSeries};
 use crate::trace::synth_chameleon::{self, SynthOptions};
 use crate::trace::{self, ReadOptions};
+use crate::usage::bitbrains::BitbrainsSeries;
 use crate::usage::planetlab::PlanetLabSeries;
-use crate::usage::{DemandModel, UsageConfig};
+use crate::usage::{DemandModel, UsageConfig, UsageSeries};
 use crate::workload::Workload;
 
 /// Inputs read once and shared by every run that uses them.
 #[derive(Debug)]
 pub struct Inputs {
     pub workload: Arc<Workload>,
-    pub planetlab: Option<Arc<PlanetLabSeries>>,
+    /// The usage source's series (PlanetLab or Bitbrains), if it reads any.
+    pub usage: Option<UsageSeries>,
 }
 
 /// Reads the scenario's workload (its traces, generated first if the scenario says so and they are missing; or
-/// its PlanetLab day) and its usage data.
+/// its PlanetLab day) and its usage data (Bitbrains files resampled to the scenario's monitoring interval).
 pub fn load_inputs(scenario: &Scenario, quiet: bool) -> anyhow::Result<Inputs> {
     if let Some(planetlab) = &scenario.planetlab_workload {
         let spinner = crate::progress::spinner("reading the PlanetLab day", quiet);
@@ -36,7 +38,7 @@ pub fn load_inputs(scenario: &Scenario, quiet: bool) -> anyhow::Result<Inputs> {
             planetlab.ram_utilization,
         );
         spinner.finish_and_clear();
-        return Ok(Inputs { workload: Arc::new(workload), planetlab: Some(Arc::new(series)) });
+        return Ok(Inputs { workload: Arc::new(workload), usage: Some(UsageSeries::PlanetLab(Arc::new(series))) });
     }
     let inputs = scenario.trace.as_ref().ok_or_else(|| anyhow::anyhow!("{}: no workload", scenario.origin))?;
     if let (Some(synthesize), InputFile::Disk(instances)) = (&inputs.synthesize, &inputs.instances) {
@@ -67,14 +69,21 @@ pub fn load_inputs(scenario: &Scenario, quiet: bool) -> anyhow::Result<Inputs> {
         }
     };
     let workload = Workload::new(instance_trace, machine_trace, inputs.preexisting);
-    let planetlab = match &scenario.usage {
-        UsageConfig::Planetlab { dir, day, .. } => {
-            Some(Arc::new(PlanetLabSeries::load(dir, day).map_err(|message| anyhow::anyhow!("usage: {message}"))?))
+    let usage = match &scenario.usage {
+        UsageConfig::Planetlab { dir, day, .. } => Some(UsageSeries::PlanetLab(Arc::new(
+            PlanetLabSeries::load(dir, day).map_err(|message| anyhow::anyhow!("usage: {message}"))?,
+        ))),
+        UsageConfig::Bitbrains { dir, .. } => {
+            spinner.set_message("reading the Bitbrains files");
+            let interval_s = (scenario.interval.as_ms() / 1000) as u64;
+            Some(UsageSeries::Bitbrains(Arc::new(
+                BitbrainsSeries::load(dir, interval_s).map_err(|message| anyhow::anyhow!("usage: {message}"))?,
+            )))
         }
         _ => None,
     };
     spinner.finish_and_clear();
-    Ok(Inputs { workload: Arc::new(workload), planetlab })
+    Ok(Inputs { workload: Arc::new(workload), usage })
 }
 
 /// Where `synth` writes the machine events beside an instance trace: `x-instances.csv` → `x-machines.csv`,
@@ -114,7 +123,7 @@ pub fn run_one(
             &scenario.usage,
             inputs.workload.instances.instances.len(),
             demand_seed(scenario.seed),
-            inputs.planetlab.clone(),
+            inputs.usage.clone(),
         )?;
         Ok(crate::simulation::run(&inputs.workload, scenario, demand, seed, on_progress))
     }));
@@ -164,7 +173,11 @@ pub fn run_all(
     let mut inputs: Vec<(String, Arc<Inputs>)> = Vec::new();
     let mut run_inputs = Vec::with_capacity(scenarios.len());
     for scenario in scenarios {
-        let key = format!("{:?}|{:?}|{:?}", scenario.trace, scenario.planetlab_workload, scenario.usage);
+        let mut key = format!("{:?}|{:?}|{:?}", scenario.trace, scenario.planetlab_workload, scenario.usage);
+        if let UsageConfig::Bitbrains { .. } = scenario.usage {
+            // Bitbrains series are resampled to the monitoring interval at load time.
+            key.push_str(&format!("|{:?}", scenario.interval));
+        }
         let shared = match inputs.iter().find(|(known, _)| *known == key) {
             Some((_, shared)) => shared.clone(),
             None => {

@@ -347,7 +347,7 @@ fn resolve(raw: RawScenario, origin: &str, base_dir: Option<&Path>, hash: u64) -
 
     let resolve_dir = |dir: &PathBuf| base_dir.map_or_else(|| dir.clone(), |base| base.join(dir));
     let mut usage = raw.usage.clone();
-    if let UsageConfig::Planetlab { dir, .. } = &mut usage {
+    if let UsageConfig::Planetlab { dir, .. } | UsageConfig::Bitbrains { dir, .. } = &mut usage {
         *dir = resolve_dir(dir);
     }
     let planetlab_workload = match &raw.workload {
@@ -358,7 +358,12 @@ fn resolve(raw: RawScenario, origin: &str, base_dir: Option<&Path>, hash: u64) -
                     format!("must be between 0 and 1, got {ram_utilization}"),
                 ));
             }
-            let day_usage = UsageConfig::Planetlab { dir: dir.clone(), day: day.clone(), binding: Binding::Index };
+            let day_usage = UsageConfig::Planetlab {
+                dir: dir.clone(),
+                day: day.clone(),
+                binding: Binding::Index,
+                memory_fraction: crate::usage::default_memory_fraction(),
+            };
             day_usage
                 .validate()
                 .map_err(|message| invalid("workload.day", message.replace("usage.day", "workload.day")))?;
@@ -376,7 +381,12 @@ fn resolve(raw: RawScenario, origin: &str, base_dir: Option<&Path>, hash: u64) -
                 return Err(invalid("workload.duration_s", "the duration must be at least 1 second".to_string()));
             }
             // The PlanetLab workload brings its own demand: VM i follows file i of the day.
-            usage = UsageConfig::Planetlab { dir: resolve_dir(dir), day: day.clone(), binding: Binding::Index };
+            usage = UsageConfig::Planetlab {
+                dir: resolve_dir(dir),
+                day: day.clone(),
+                binding: Binding::Index,
+                memory_fraction: crate::usage::default_memory_fraction(),
+            };
             Some(PlanetlabWorkload {
                 dir: resolve_dir(dir),
                 day: day.clone(),

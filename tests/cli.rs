@@ -269,6 +269,41 @@ fn planetlab_demand_and_real_bare_metal_machine_events_run_end_to_end() {
     assert!(demand > 0.0, "PlanetLab demand reached the hosts");
 }
 
+#[test]
+fn bitbrains_demand_runs_from_a_folder_beside_the_scenario() {
+    let dir = tempfile::tempdir().unwrap();
+    let traces = dir.path().join("bitbrains");
+    fs::create_dir(&traces).unwrap();
+    // Two VMs' files, timestamps in seconds as in the published trace; 60 s ticks resample them.
+    let header = "Timestamp [ms];\tCPU cores;\tCPU capacity provisioned [MHZ];\tCPU usage [MHZ];\tCPU usage [%];\t\
+                  Memory capacity provisioned [KB];\tMemory usage [KB]\n";
+    for (name, usage_mhz) in [("1.csv", 1300.0), ("2.csv", 650.0)] {
+        let rows: String = (0..12)
+            .map(|step| format!("{};\t1;\t2600;\t{usage_mhz};\t0;\t2097152;\t1048576\n", 1_376_314_846 + step * 300))
+            .collect();
+        fs::write(traces.join(name), format!("{header}{rows}")).unwrap();
+    }
+    let scenario = scenario(
+        dir.path(),
+        &fixture("instances_2018.csv"),
+        "[usage]\nkind = \"bitbrains\"\ndir = \"bitbrains\"\n[simulation]\ninterval_s = 60\n",
+    );
+    let out = dir.path().join("out");
+    fleetsim().args(["run", scenario.to_str().unwrap(), "--quiet", "--out", out.to_str().unwrap()]).assert().success();
+    let runs = read_runs(&out.join("runs.arrow"));
+    let demand = runs.column_by_name("demand_over_capacity").unwrap();
+    let demand = demand.as_any().downcast_ref::<arrow_array::Float64Array>().unwrap().value(0);
+    assert!(demand > 0.0, "Bitbrains demand reached the hosts");
+
+    fs::remove_file(traces.join("1.csv")).unwrap();
+    fs::remove_file(traces.join("2.csv")).unwrap();
+    fleetsim()
+        .args(["run", scenario.to_str().unwrap(), "--quiet", "--out", out.to_str().unwrap()])
+        .assert()
+        .failure()
+        .stderr(predicate::str::contains("holds no .csv files").and(predicate::str::contains("usage.dir")));
+}
+
 fn planetlab_scenario() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/planetlab-cloudsim.toml")
 }

@@ -1,6 +1,6 @@
 //! Trace readers through the public API: golden fixtures in three formats, the real Chameleon bare-metal
-//! machine-event files, bad inputs (each error names file, line and field), lenient mode, and a property test
-//! that no input makes a reader panic.
+//! machine-event files, the real Bitbrains per-VM sample, bad inputs (each error names file, line and field),
+//! lenient mode, and a property test that no input makes a reader panic.
 
 use fleetsim::trace::{
     machine_events, read_instance_trace, read_machine_trace, starcompactor_csv, starcompactor_jsonl, Action, Flavor,
@@ -179,6 +179,131 @@ mod real_chameleon_files {
         assert!(trace.records.iter().all(|record| kinds.contains(&record.kind)));
         let with_vcpus = trace.records.iter().filter(|record| record.capacity.vcpus.is_some()).count();
         assert!(with_vcpus > 1000, "{with_vcpus}");
+    }
+}
+
+mod bitbrains_files {
+    use fleetsim::usage::bitbrains::{self, BitbrainsSeries, TimestampUnit};
+    use std::path::{Path, PathBuf};
+
+    const HEADER: &str =
+        "Timestamp [ms];\tCPU cores;\tCPU capacity provisioned [MHZ];\tCPU usage [MHZ];\tCPU usage [%];\t\
+                          Memory capacity provisioned [KB];\tMemory usage [KB];\tDisk read throughput [KB/s]";
+    const ROW: &str =
+        "1376314846;\t1;\t2599.999309;\t19.06666159933333;\t0.7333333333333333;\t2097152.0;\t110448.5;\t0.0";
+
+    /// The real sample lives beside the project, never in it; a checkout without it skips this test.
+    fn real_dir() -> Option<PathBuf> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/bitbrains");
+        if dir.join("bitbrains_gwa_t12_vm_sample.csv").exists() {
+            Some(dir)
+        } else {
+            eprintln!("skipped: {} holds no Bitbrains sample", dir.display());
+            None
+        }
+    }
+
+    #[test]
+    fn the_real_sample() {
+        let Some(dir) = real_dir() else {
+            return;
+        };
+        let file = bitbrains::read_file(&dir.join("bitbrains_gwa_t12_vm_sample.csv")).unwrap();
+        let samples = &file.samples;
+        assert_eq!(samples.len(), 8_619);
+        // The header says [ms]; the values are seconds: 1376314846 = 2013-08-12 13:40:46 UTC.
+        assert_eq!(file.unit, TimestampUnit::Seconds);
+        assert_eq!(samples[0].time_ms, 1_376_314_846_000);
+        assert_eq!(samples[samples.len() - 1].time_ms, 1_378_906_798_000); // 2013-09-11 13:39:58 UTC.
+        assert!(samples.iter().all(|sample| sample.cpu_cores == Some(1.0)));
+        assert!(samples.iter().all(|sample| (sample.cpu_capacity_mhz - 2600.0).abs() < 0.01));
+        assert!(samples.iter().all(|sample| sample.memory_capacity_kb == 2_097_152.0)); // 2 GiB.
+        let mean = |of: fn(&bitbrains::Sample) -> f64| samples.iter().map(of).sum::<f64>() / samples.len() as f64;
+        // A nearly idle VM: 0.28 % of its core (at most 12.6 %) and 5.9 % of its RAM (2.3 % to 40.3 %).
+        let (cpu, memory) = (mean(|sample| sample.demand.cpu), mean(|sample| sample.demand.memory));
+        assert!((cpu - 0.002_799).abs() < 1e-6, "mean CPU fraction {cpu}");
+        assert!((memory - 0.058_522).abs() < 1e-6, "mean memory fraction {memory}");
+        let peak = samples.iter().map(|sample| sample.demand.cpu).fold(0.0, f64::max);
+        assert!((peak - 0.126).abs() < 1e-9, "peak CPU fraction {peak}");
+
+        // Mostly 300 s apart, with 21 samples missing: 8,640 grid points at 300 s, 43,200 at 60 s.
+        let at_300 = BitbrainsSeries::load(&dir, 300).unwrap();
+        assert_eq!(at_300.names, vec!["bitbrains_gwa_t12_vm_sample.csv"], "SOURCE.txt is not a trace");
+        assert_eq!(at_300.series[0].len(), 8_640);
+        assert_eq!(at_300.series[0][0], samples[0].demand);
+        let at_60 = BitbrainsSeries::load(&dir, 60).unwrap();
+        assert_eq!(at_60.series[0].len(), 43_200);
+        let grid_mean = at_60.series[0].iter().map(|demand| demand.memory).sum::<f64>() / 43_200.0;
+        assert!((grid_mean - memory).abs() < 0.001, "resampling keeps the mean memory: {grid_mean}");
+    }
+
+    /// Writes `text` as `vm.csv` in a fresh folder and reads it; returns the error and the file's path.
+    fn error_of(text: &str) -> (String, String) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vm.csv");
+        std::fs::write(&path, text).unwrap();
+        let error = BitbrainsSeries::load(dir.path(), 300).unwrap_err();
+        (error, path.display().to_string())
+    }
+
+    #[test]
+    fn missing_column() {
+        let header = HEADER.replace("Memory usage [KB];\t", "");
+        let (error, path) = error_of(&format!("{header}\n{ROW}\n"));
+        assert!(
+            error.starts_with(&format!("{path}, line 1: the header has no column \"Memory usage [KB]\"")),
+            "{error}"
+        );
+        assert!(error.contains("found:"), "{error}");
+    }
+
+    #[test]
+    fn non_numeric_value() {
+        let bad = ROW.replace("19.06666159933333", "n/a");
+        let (error, path) = error_of(&format!("{HEADER}\n{ROW}\n{bad}\n"));
+        assert!(
+            error.starts_with(&format!("{path}, line 3, field \"CPU usage [MHZ]\": \"n/a\" is not a number")),
+            "{error}"
+        );
+        assert!(error.contains("fix or remove the row"), "{error}");
+    }
+
+    #[test]
+    fn short_row() {
+        let (error, path) = error_of(&format!("{HEADER}\n{ROW}\n1376315146;\t1;\t2600\n"));
+        assert!(error.starts_with(&format!("{path}, line 3, field \"CPU usage [MHZ]\": missing")), "{error}");
+    }
+
+    #[test]
+    fn empty_file_and_header_only() {
+        let (error, path) = error_of("");
+        assert!(error.starts_with(&format!("{path}: the file is empty")), "{error}");
+        let (error, path) = error_of(&format!("{HEADER}\n"));
+        assert!(error.starts_with(&format!("{path}: no samples after the header")), "{error}");
+    }
+
+    #[test]
+    fn empty_and_unreadable_folders() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("README.txt"), "no traces here").unwrap();
+        let error = BitbrainsSeries::load(dir.path(), 300).unwrap_err();
+        assert!(error.contains(&dir.path().display().to_string()) && error.contains("holds no .csv files"), "{error}");
+        assert!(error.contains("usage.dir"), "{error}");
+        let missing = dir.path().join("absent");
+        let error = BitbrainsSeries::load(&missing, 300).unwrap_err();
+        assert!(error.starts_with(&format!("cannot read the Bitbrains folder {}", missing.display())), "{error}");
+        assert!(error.contains("set usage.dir"), "{error}");
+    }
+
+    #[test]
+    fn the_first_bad_file_in_name_order_is_reported() {
+        let dir = tempfile::tempdir().unwrap();
+        for name in ["1.csv", "2.csv", "3.csv"] {
+            let row = if name == "1.csv" { ROW.to_string() } else { ROW.replace("2097152.0", "lots") };
+            std::fs::write(dir.path().join(name), format!("{HEADER}\n{row}\n")).unwrap();
+        }
+        let error = BitbrainsSeries::load(dir.path(), 300).unwrap_err();
+        assert!(error.contains("2.csv, line 2, field \"Memory capacity provisioned [KB]\""), "{error}");
     }
 }
 
@@ -401,6 +526,7 @@ mod never_panics {
             let _ = starcompactor_jsonl::parse(Path::new("p.jsonl"), bytes, options);
             let _ = machine_events::parse(Path::new("p.csv"), bytes, options);
         }
+        let _ = fleetsim::usage::bitbrains::parse(Path::new("p.csv"), bytes);
     }
 
     proptest! {

@@ -4,12 +4,13 @@
 //! steps. Files are read in sorted name order (listing order would make results depend on the file system). A
 //! VM is bound to series `fnv1a(instance uuid) mod n`, so the binding is stable across runs, fleets and
 //! policies, and series value `(tick - start tick) mod 288` is its demand at a tick: the trace is cycled over
-//! lives longer than a day.
+//! lives longer than a day. The files give no memory: every running VM uses `memory_fraction` of its RAM.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::fleet::VmId;
+use crate::usage::Demand;
 
 pub fn default_dir() -> PathBuf {
     PathBuf::from("../../shared/data/planetlab")
@@ -116,29 +117,35 @@ pub fn stable_hash(text: &str) -> u64 {
 pub struct PlanetLabDemand {
     series: Arc<PlanetLabSeries>,
     binding: Binding,
+    memory_fraction: f64,
     /// Per VM: (bound series, tick at which it first started).
     bindings: Vec<Option<(u32, u64)>>,
 }
 
 impl PlanetLabDemand {
-    pub fn new(vm_count: usize, series: Arc<PlanetLabSeries>, binding: Binding) -> PlanetLabDemand {
-        PlanetLabDemand { series, binding, bindings: vec![None; vm_count] }
+    pub fn new(
+        vm_count: usize,
+        series: Arc<PlanetLabSeries>,
+        binding: Binding,
+        memory_fraction: f64,
+    ) -> PlanetLabDemand {
+        PlanetLabDemand { series, binding, memory_fraction, bindings: vec![None; vm_count] }
     }
 
-    pub fn start(&mut self, vm: VmId, instance_uuid: &str, tick: u64) -> f64 {
+    pub fn start(&mut self, vm: VmId, instance_uuid: &str, tick: u64) -> Demand {
         let count = self.series.series.len() as u64;
         let series = match self.binding {
             Binding::Hash => stable_hash(instance_uuid) % count,
             Binding::Index => u64::from(vm) % count,
         };
         let binding = *self.bindings[vm as usize].get_or_insert((series as u32, tick));
-        self.value(binding, tick)
+        Demand { cpu: self.value(binding, tick), memory: self.memory_fraction }
     }
 
-    pub fn sample(&mut self, vm: VmId, tick: u64) -> f64 {
+    pub fn sample(&mut self, vm: VmId, tick: u64) -> Demand {
         match self.bindings[vm as usize] {
-            Some(binding) => self.value(binding, tick),
-            None => 0.0,
+            Some(binding) => Demand { cpu: self.value(binding, tick), memory: self.memory_fraction },
+            None => Demand { cpu: 0.0, memory: 0.0 },
         }
     }
 
@@ -173,14 +180,14 @@ mod tests {
             names: vec!["a".into(), "b".into()],
             series: vec![vec![0.1, 0.2, 0.3], vec![0.5, 0.6, 0.7]],
         });
-        let mut demand = PlanetLabDemand::new(1, series, Binding::Hash);
+        let mut demand = PlanetLabDemand::new(1, series, Binding::Hash, 0.75);
         let uuid = "467af885-0000";
         let expected_series = (stable_hash(uuid) % 2) as usize;
         let first = demand.start(0, uuid, 10);
         let values = [[0.1, 0.2, 0.3], [0.5, 0.6, 0.7]][expected_series];
-        assert_eq!(first, values[0]);
-        assert_eq!(demand.sample(0, 12), values[2]);
-        assert_eq!(demand.sample(0, 13), values[0], "cycles after the last value");
+        assert_eq!(first, Demand { cpu: values[0], memory: 0.75 });
+        assert_eq!(demand.sample(0, 12).cpu, values[2]);
+        assert_eq!(demand.sample(0, 13).cpu, values[0], "cycles after the last value");
         // FNV-1a of the empty string is its offset basis: the hash is the standard one, hence stable.
         assert_eq!(stable_hash(""), 0xcbf2_9ce4_8422_2325);
     }
