@@ -54,6 +54,7 @@ impl PerResource {
     }
 
     /// Builds both values from one function of the resource.
+    #[inline]
     pub fn from_fn(mut value: impl FnMut(Resource) -> f64) -> PerResource {
         PerResource { cpu: value(Resource::Cpu), memory: value(Resource::Memory) }
     }

@@ -144,7 +144,12 @@ impl Simulation<'_> {
             estimation.scratch.extend_from_slice(&estimate.windows.collecting.cpu);
             let p99_cpu = percentile_unsorted(&mut estimation.scratch, 99.0);
             estimate.windows.collecting.booked = booked;
-            estimate.windows.by_slice[slice].push(&mut estimate.windows.collecting);
+            if estimation.dynamic {
+                estimate.windows.by_slice[slice].push(&mut estimate.windows.collecting);
+            } else {
+                // Static ratios read no window: the occurrence only feeds the ledger.
+                estimate.windows.collecting.clear();
+            }
 
             let free = if estimation.dynamic {
                 let vms: Vec<VmObservation> = match &estimation.vms {
