@@ -381,3 +381,55 @@ fn planetlab_experiment_runs_every_policy() {
     assert!(migrations.value(2) > 0, "THR-MMT-0.8 consolidates");
     assert!(energy.value(2) < energy.value(1), "consolidation saves energy over DVFS");
 }
+
+fn oversubscription_scenario() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/oversubscription-chameleon.toml")
+}
+
+#[test]
+fn validate_lists_every_oversubscription_strategy_by_name() {
+    let assert = fleetsim().args(["validate", oversubscription_scenario().to_str().unwrap()]).assert().success();
+    let output = String::from_utf8_lossy(&assert.get_output().stdout).to_string();
+    assert!(output.contains("runs: 9"), "{output}");
+    for label in ["static", "percentile", "doa", "greedy", "scroogevm", "nsigma", "borg", "rclike", "maxpeak"] {
+        assert!(output.contains(&format!("  {label}  ")), "{label} missing from {output}");
+    }
+}
+
+#[test]
+fn bad_oversubscription_parameters_name_the_field_and_the_range() {
+    for (set, field, hint) in [
+        ("oversubscription={ kind = \"percentile\", cpu_percentile = 120 }", "cpu_percentile", "between 0 and 100"),
+        ("oversubscription={ kind = \"doa\", step_down = -0.05 }", "step_down", "zero or more"),
+        ("oversubscription={ kind = \"nsigma\", window = { scope_s = 600, slices = 4 } }", "window", "no samples"),
+    ] {
+        fleetsim()
+            .args(["validate", oversubscription_scenario().to_str().unwrap(), "--set", set])
+            .assert()
+            .code(2)
+            .stderr(predicate::str::contains(field).and(predicate::str::contains(hint)));
+    }
+}
+
+/// The default scenario under a dynamic strategy runs end to end and reports the oversubscription columns.
+#[test]
+fn a_dynamic_strategy_runs_and_reports_its_figures() {
+    let out = tempfile::tempdir().unwrap();
+    fleetsim()
+        .args(["run", "--quiet", "--out", out.path().to_str().unwrap(), "--set", "oversubscription.kind=scroogevm"])
+        .assert()
+        .success();
+    let runs = read_runs(&out.path().join("runs.arrow"));
+    let real = |name: &str| {
+        runs.column_by_name(name)
+            .unwrap_or_else(|| panic!("no column {name}"))
+            .as_any()
+            .downcast_ref::<arrow_array::Float64Array>()
+            .unwrap()
+            .value(0)
+    };
+    assert!(real("oversubscription_ratio_mean") >= 1.0, "hosts start at 1:1 and never offer less than booked");
+    assert!(real("oversubscription_ratio_p95") >= real("oversubscription_ratio_mean") - 1e-3);
+    assert!(real("mispredictions") >= real("violations"));
+    assert!(real("over_capacity_time_fraction") >= real("memory_overload_time_fraction"));
+}
