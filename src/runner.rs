@@ -103,10 +103,11 @@ pub fn run_seed(base: u64, index: u64) -> u64 {
     z ^ (z >> 31)
 }
 
-/// The seed of a scenario's synthetic demand: one per base seed, shared by all its runs, so that variants are
-/// compared on the same demand (common random numbers); only the policies' own randomness follows the run seed.
-pub fn demand_seed(base: u64) -> u64 {
-    run_seed(base, u64::MAX)
+/// The seed of a scenario's synthetic demand: one per (base seed, replication), shared by all runs of that
+/// replication, so that variants and sweep points are compared on the same demand (common random numbers);
+/// only the policies' own randomness follows the run seed.
+pub fn demand_seed(base: u64, replication: u32) -> u64 {
+    run_seed(base, u64::MAX - u64::from(replication))
 }
 
 /// Runs one scenario as run `index`. A failure (bad parameter combination, a panic inside a policy) becomes a
@@ -122,7 +123,7 @@ pub fn run_one(
         let demand = DemandModel::new(
             &scenario.usage,
             inputs.workload.instances.instances.len(),
-            demand_seed(scenario.seed),
+            demand_seed(scenario.seed, scenario.replication),
             inputs.usage.clone(),
         )?;
         Ok(crate::simulation::run(&inputs.workload, scenario, demand, seed, on_progress))
@@ -143,6 +144,7 @@ pub fn run_one(
         label: scenario.label.clone(),
         day: scenario.day.clone(),
         seed,
+        replication: scenario.replication,
         status: RunStatus::Ok,
         error: None,
         params: scenario.params.clone(),

@@ -2,7 +2,9 @@
 //! validated form a run uses ([`Scenario`]).
 
 pub mod overrides;
+pub mod plan;
 pub mod raw;
+pub mod sweep;
 
 use std::path::{Path, PathBuf};
 
@@ -190,6 +192,8 @@ pub struct Scenario {
     pub day: Option<String>,
     /// Every scenario field with its value (defaults included), by dotted path: the run's parameter columns.
     pub params: Vec<(String, ParamValue)>,
+    /// Which replication of its sweep point the run is (0-based); it seeds the run's demand.
+    pub replication: u32,
     /// FNV-1a hash of the scenario text and overrides, recorded in the output's metadata.
     pub hash: u64,
 }
@@ -208,13 +212,10 @@ impl Scenario {
         Scenario::from_text(embedded::SCENARIO, embedded::SCENARIO_NAME, None, overrides)
     }
 
-    /// Every run a scenario file describes: one per `[[variants]]` entry (its overrides, then `overrides`),
-    /// or the scenario itself when it has none.
+    /// Every run a scenario file describes ([`plan::ScenarioPlan`]: variants × sweep points × replications),
+    /// built.
     pub fn load_runs(path: &Path, overrides: &[String]) -> Result<Vec<Scenario>, ScenarioError> {
-        let text =
-            std::fs::read_to_string(path).map_err(|source| ScenarioError::Io { path: path.to_path_buf(), source })?;
-        let base_dir = path.parent().map(Path::to_path_buf).unwrap_or_default();
-        Scenario::runs_from_text(&text, &path.display().to_string(), Some(&base_dir), overrides)
+        plan::ScenarioPlan::load(path, overrides)?.scenarios()
     }
 
     /// [`Scenario::load_runs`] on text.
@@ -224,22 +225,7 @@ impl Scenario {
         base_dir: Option<&Path>,
         overrides: &[String],
     ) -> Result<Vec<Scenario>, ScenarioError> {
-        let raw = overrides::parse_with_overrides(text, origin, overrides)?;
-        if raw.variants.is_empty() {
-            return Ok(vec![Scenario::from_text(text, origin, base_dir, overrides)?]);
-        }
-        raw.variants
-            .iter()
-            .enumerate()
-            .map(|(index, variant)| {
-                let mut all = variant.set.clone();
-                all.extend(overrides.iter().cloned());
-                let origin = format!("{origin}, variants[{index}] ({})", variant.label);
-                let mut scenario = Scenario::from_text(text, &origin, base_dir, &all)?;
-                scenario.label = variant.label.clone();
-                Ok(scenario)
-            })
-            .collect()
+        plan::ScenarioPlan::from_text(text, origin, base_dir, overrides)?.scenarios()
     }
 
     /// Resolves scenario `text`. Relative paths are relative to `base_dir`; `None` means the embedded default,
@@ -441,6 +427,7 @@ fn resolve(raw: RawScenario, origin: &str, base_dir: Option<&Path>, hash: u64) -
         timeseries: raw.output.timeseries,
         host_timeseries: raw.output.hosts,
         params,
+        replication: 0,
         hash,
     })
 }

@@ -35,6 +35,8 @@ pub struct RunRecord {
     /// The PlanetLab day (YYYYMMDD) the run's demand comes from, if any.
     pub day: Option<String>,
     pub seed: u64,
+    /// Which replication of its sweep point (0-based).
+    pub replication: u32,
     pub status: RunStatus,
     pub error: Option<String>,
     pub params: Vec<(String, ParamValue)>,
@@ -42,26 +44,72 @@ pub struct RunRecord {
     pub metrics: Option<RunMetrics>,
 }
 
-/// The Arrow type of a parameter column: integers widen to floats when both occur, anything else mixed is text.
-fn param_type(values: &[Option<&ParamValue>]) -> DataType {
-    let mut kind: Option<DataType> = None;
-    for value in values.iter().flatten() {
-        let this = match value {
-            ParamValue::Int(_) => DataType::Int64,
-            ParamValue::Float(_) => DataType::Float64,
-            ParamValue::Bool(_) => DataType::Boolean,
-            ParamValue::Text(_) => DataType::Utf8,
-        };
-        kind = Some(match (kind, this) {
-            (None, this) => this,
-            (Some(previous), this) if previous == this => previous,
-            (Some(DataType::Int64), DataType::Float64) | (Some(DataType::Float64), DataType::Int64) => {
-                DataType::Float64
-            }
-            _ => DataType::Utf8,
-        });
+/// The Arrow type a column needs to hold `value` as well as what it held (`kind`): integers widen to floats
+/// when both occur, anything else mixed is text.
+fn widen(kind: Option<DataType>, value: &ParamValue) -> DataType {
+    let this = match value {
+        ParamValue::Int(_) => DataType::Int64,
+        ParamValue::Float(_) => DataType::Float64,
+        ParamValue::Bool(_) => DataType::Boolean,
+        ParamValue::Text(_) => DataType::Utf8,
+    };
+    match (kind, this) {
+        (None, this) => this,
+        (Some(previous), this) if previous == this => previous,
+        (Some(DataType::Int64), DataType::Float64) | (Some(DataType::Float64), DataType::Int64) => DataType::Float64,
+        _ => DataType::Utf8,
     }
-    kind.unwrap_or(DataType::Utf8)
+}
+
+/// The parameter columns of a runs table: every run's parameter names in first-seen order, each with the type
+/// that holds all its values. A sweep fixes them from its whole plan, so that every batch it writes has the
+/// same schema.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ParamColumns {
+    columns: Vec<(String, Option<DataType>)>,
+}
+
+impl ParamColumns {
+    pub fn of(records: &[RunRecord]) -> ParamColumns {
+        let mut columns = ParamColumns::default();
+        for record in records {
+            columns.observe(&record.params);
+        }
+        columns
+    }
+
+    /// Adds one run's parameters.
+    pub fn observe(&mut self, params: &[(String, ParamValue)]) {
+        for (name, value) in params {
+            match self.columns.iter_mut().find(|(known, _)| known == name) {
+                Some((_, kind)) => *kind = Some(widen(kind.take(), value)),
+                None => self.columns.push((name.clone(), Some(widen(None, value)))),
+            }
+        }
+    }
+
+    /// Adds another set's columns (a shard's, a chunk's).
+    pub fn merge(&mut self, other: &ParamColumns) {
+        for (name, kind) in &other.columns {
+            match self.columns.iter_mut().find(|(known, _)| known == name) {
+                Some((_, mine)) => {
+                    if let (Some(theirs), Some(current)) = (kind, mine.clone()) {
+                        if &current != theirs {
+                            *mine = Some(if matches!(
+                                (&current, theirs),
+                                (DataType::Int64, DataType::Float64) | (DataType::Float64, DataType::Int64)
+                            ) {
+                                DataType::Float64
+                            } else {
+                                DataType::Utf8
+                            });
+                        }
+                    }
+                }
+                None => self.columns.push((name.clone(), kind.clone())),
+            }
+        }
+    }
 }
 
 fn param_column(values: &[Option<&ParamValue>], kind: &DataType) -> ArrayRef {
@@ -114,6 +162,15 @@ fn param_column(values: &[Option<&ParamValue>], kind: &DataType) -> ArrayRef {
 
 /// Builds the `runs` record batch; `metadata` goes into the schema.
 pub fn runs_batch(records: &[RunRecord], metadata: HashMap<String, String>) -> anyhow::Result<RecordBatch> {
+    runs_batch_with(records, &ParamColumns::of(records), metadata)
+}
+
+/// [`runs_batch`] with given parameter columns (a sweep's, fixed for all its batches).
+pub fn runs_batch_with(
+    records: &[RunRecord],
+    params: &ParamColumns,
+    metadata: HashMap<String, String>,
+) -> anyhow::Result<RecordBatch> {
     let mut fields = vec![
         Field::new("run_index", DataType::UInt64, false),
         Field::new("label", DataType::Utf8, false),
@@ -121,6 +178,7 @@ pub fn runs_batch(records: &[RunRecord], metadata: HashMap<String, String>) -> a
         Field::new("status", DataType::Utf8, false),
         Field::new("error", DataType::Utf8, true),
         Field::new("seed", DataType::UInt64, false),
+        Field::new("replication", DataType::UInt32, false),
     ];
     let mut columns: Vec<ArrayRef> = vec![
         Arc::new(records.iter().map(|record| record.index).collect::<arrow_array::UInt64Array>()),
@@ -129,23 +187,15 @@ pub fn runs_batch(records: &[RunRecord], metadata: HashMap<String, String>) -> a
         Arc::new(records.iter().map(|record| Some(record.status.as_str())).collect::<arrow_array::StringArray>()),
         Arc::new(records.iter().map(|record| record.error.as_deref()).collect::<arrow_array::StringArray>()),
         Arc::new(records.iter().map(|record| record.seed).collect::<arrow_array::UInt64Array>()),
+        Arc::new(records.iter().map(|record| record.replication).collect::<arrow_array::UInt32Array>()),
     ];
 
-    // Parameter columns: the union of every run's parameter names, in first-seen order.
-    let mut names: Vec<&str> = Vec::new();
-    for record in records {
-        for (name, _) in &record.params {
-            if !names.contains(&name.as_str()) {
-                names.push(name);
-            }
-        }
-    }
-    for name in names {
+    for (name, kind) in &params.columns {
         let values: Vec<Option<&ParamValue>> = records
             .iter()
             .map(|record| record.params.iter().find(|(param, _)| param == name).map(|(_, value)| value))
             .collect();
-        let kind = param_type(&values);
+        let kind = kind.clone().unwrap_or(DataType::Utf8);
         columns.push(param_column(&values, &kind));
         fields.push(Field::new(name, kind, true));
     }
@@ -200,6 +250,7 @@ mod tests {
             label: "a".into(),
             day: None,
             seed: 1,
+            replication: 0,
             status: RunStatus::Ok,
             error: None,
             params: vec![("ratio".into(), ParamValue::Int(16)), ("kind".into(), ParamValue::Text("x".into()))],

@@ -51,6 +51,9 @@ pub struct RawScenario {
     /// Runs of this scenario, each with its label and overrides (`--set` syntax); empty: one run.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub variants: Vec<Variant>,
+    /// Sweep axes (`[sweep]`), expanded into runs by [`crate::scenario::plan::ScenarioPlan`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<toml::Table>,
 }
 
 /// One run of a scenario's simple sweep list.
@@ -226,6 +229,7 @@ pub fn flatten_params(raw: &RawScenario) -> Result<Vec<(String, ParamValue)>, St
     let mut raw = raw.clone();
     // The variants are runs, not parameters: each run's own overrides are already applied.
     raw.variants.clear();
+    raw.sweep = None;
     let value =
         toml::Value::try_from(&raw).map_err(|error| format!("cannot list the scenario's parameters: {error}"))?;
     let mut params = Vec::new();
