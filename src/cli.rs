@@ -8,8 +8,12 @@ use std::process::ExitCode;
 use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
+use crate::output::format::ResultFormat;
 use crate::output::runs_table::RunStatus;
+use crate::scenario::plan::ScenarioPlan;
 use crate::scenario::Scenario;
+use crate::sweep::shard::Shard;
+use crate::sweep::SweepOptions;
 use crate::trace::synth_chameleon::{self, SynthOptions};
 use crate::trace::{self, ReadOptions};
 
@@ -29,8 +33,64 @@ pub enum Command {
     /// Generate synthetic traces.
     #[command(subcommand)]
     Synth(SynthCommand),
-    /// Check a scenario (and its overrides) without running it.
+    /// Check a scenario (and its overrides) without running it; print how many runs it has and the first.
     Validate(ValidateArgs),
+    /// Run a scenario's sweep (variants × [sweep] points × replications) in parallel, sharded and resumable,
+    /// writing finished chunks to DIR/parts/ and the runs in run order to DIR/runs.arrow (or .parquet).
+    Sweep(SweepArgs),
+    /// Merge the output folders of a sweep's shards into one run-ordered table; report missing and duplicate
+    /// runs.
+    Merge(MergeArgs),
+    /// Do two runs tables hold the same data (every column but wall-clock timings)? Exit 0 if so, 1 if not.
+    Compare(CompareArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct SweepArgs {
+    pub scenario: PathBuf,
+    /// Output directory.
+    #[arg(long, default_value = "results")]
+    pub out: PathBuf,
+    /// Override a scenario field (repeatable); a field that is a sweep axis is then fixed to this value.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    pub overrides: Vec<String>,
+    /// Worker threads [default: SLURM_CPUS_PER_TASK inside a Slurm job, else one per core].
+    #[arg(long)]
+    pub threads: Option<usize>,
+    /// Run every N-th run starting at I (0-based) [default: the Slurm array task's share inside an array job,
+    /// else all runs].
+    #[arg(long, value_name = "I/N")]
+    pub shard: Option<String>,
+    /// Run only the runs missing from DIR/parts/ (after a killed or preempted sweep).
+    #[arg(long)]
+    pub resume: bool,
+    /// Format of the final table.
+    #[arg(long, value_enum, default_value_t = ResultFormat::Arrow)]
+    pub format: ResultFormat,
+    /// Runs per part written to DIR/parts/ [default: 4 per thread].
+    #[arg(long)]
+    pub chunk: Option<usize>,
+    /// No progress bar.
+    #[arg(long, short)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// Output folders of the shards (each holding parts/).
+    #[arg(required = true)]
+    pub dirs: Vec<PathBuf>,
+    #[arg(long)]
+    pub out: PathBuf,
+    #[arg(long, value_enum, default_value_t = ResultFormat::Arrow)]
+    pub format: ResultFormat,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// A runs table (.arrow or .parquet).
+    pub first: PathBuf,
+    pub second: PathBuf,
 }
 
 #[derive(Debug, Args)]
@@ -115,6 +175,9 @@ pub fn main() -> ExitCode {
         Command::Inspect(args) => inspect(args),
         Command::Synth(SynthCommand::Chameleon(args)) => synth_chameleon(args),
         Command::Validate(args) => validate(args),
+        Command::Sweep(args) => sweep(args),
+        Command::Merge(args) => merge(args),
+        Command::Compare(args) => compare(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -229,19 +292,114 @@ fn synth_chameleon(args: SynthChameleonArgs) -> Result<(), Failure> {
 }
 
 fn validate(args: ValidateArgs) -> Result<(), Failure> {
-    let scenarios = Scenario::load_runs(&args.scenario, &args.overrides)?;
-    for scenario in &scenarios {
-        check_inputs_exist(scenario)?;
+    let plan = ScenarioPlan::load(&args.scenario, &args.overrides)?;
+    // Every run is built and checked (a bad combination of sweep values fails here, not hours into a sweep).
+    let mut first = Vec::new();
+    for index in 0..plan.runs.len() {
+        let scenario = plan.scenario(index)?;
+        check_inputs_exist(&scenario)?;
+        if index < 10 {
+            first.push((scenario.label, crate::runner::run_seed(scenario.seed, index as u64)));
+        }
     }
     println!("{}: valid", args.scenario.display());
-    println!("runs: {}", scenarios.len());
-    for (index, scenario) in scenarios.iter().enumerate().take(10) {
-        println!("  {index}  {}  seed {}", scenario.label, crate::runner::run_seed(scenario.seed, index as u64));
+    println!("runs: {}", plan.runs.len());
+    for (index, (label, seed)) in first.iter().enumerate() {
+        println!("  {index}  {label}  seed {seed}");
     }
-    if scenarios.len() > 10 {
-        println!("  ... {} more", scenarios.len() - 10);
+    if plan.runs.len() > 10 {
+        println!("  ... {} more", plan.runs.len() - 10);
     }
     Ok(())
+}
+
+/// Threads for a sweep: the flag, else Slurm's CPUs for the task, else one per core.
+fn sweep_threads(flag: Option<usize>) -> anyhow::Result<usize> {
+    if let Some(threads) = flag {
+        anyhow::ensure!(threads > 0, "--threads must be at least 1");
+        return Ok(threads);
+    }
+    if let Ok(cpus) = std::env::var("SLURM_CPUS_PER_TASK") {
+        return cpus
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|cpus| *cpus > 0)
+            .with_context(|| format!("SLURM_CPUS_PER_TASK={cpus:?} is not a number of CPUs; pass --threads N"));
+    }
+    Ok(std::thread::available_parallelism().map_or(1, |cores| cores.get()))
+}
+
+fn sweep(args: SweepArgs) -> Result<(), Failure> {
+    let plan = ScenarioPlan::load(&args.scenario, &args.overrides)?;
+    let shard = match &args.shard {
+        Some(text) => Shard::parse(text).map_err(|message| anyhow::anyhow!(message))?,
+        None => Shard::from_slurm(|name| std::env::var(name).ok())
+            .map_err(|message| anyhow::anyhow!(message))?
+            .unwrap_or(Shard::WHOLE),
+    };
+    let threads = sweep_threads(args.threads)?;
+    let options = SweepOptions {
+        out: args.out.clone(),
+        threads,
+        shard,
+        resume: args.resume,
+        format: args.format,
+        quiet: args.quiet,
+        chunk: args.chunk.unwrap_or(4 * threads).max(1),
+    };
+    let outcome = crate::sweep::run_sweep(&plan, &options)?;
+    println!(
+        "sweep: {} runs planned; shard {shard} owns {}: {} already done, {} run now, {} failed",
+        outcome.planned, outcome.owned, outcome.already_done, outcome.ran, outcome.failed
+    );
+    println!("results: {}", outcome.table.display());
+    if outcome.failed > 0 {
+        return Err(Failure {
+            code: 1,
+            error: anyhow::anyhow!(
+                "{} of {} runs failed (status = \"failed\", with their error, in {})",
+                outcome.failed,
+                outcome.owned,
+                outcome.table.display()
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn merge(args: MergeArgs) -> Result<(), Failure> {
+    let outcome = crate::sweep::merge(&args.dirs, &args.out, args.format)?;
+    println!(
+        "merged {} of {} runs ({} duplicate rows dropped, {} failed runs)",
+        outcome.runs, outcome.planned, outcome.duplicates, outcome.failed
+    );
+    println!("results: {}", outcome.table.display());
+    if !outcome.missing.is_empty() {
+        let shown: Vec<String> = outcome.missing.iter().take(20).map(u64::to_string).collect();
+        return Err(Failure {
+            code: 1,
+            error: anyhow::anyhow!(
+                "{} runs are missing: {}{} (run their shards again with --resume)",
+                outcome.missing.len(),
+                shown.join(", "),
+                if outcome.missing.len() > 20 { ", ..." } else { "" }
+            ),
+        });
+    }
+    Ok(())
+}
+
+fn compare(args: CompareArgs) -> Result<(), Failure> {
+    let first = crate::output::format::read_table(&args.first)?;
+    let second = crate::output::format::read_table(&args.second)?;
+    match crate::sweep::compare::compare_tables(&first, &second) {
+        Ok(()) => {
+            println!("same data: {} rows (wall-clock timings not compared)", first.num_rows());
+            Ok(())
+        }
+        Err(difference) => Err(Failure { code: 1, error: anyhow::anyhow!("the tables differ: {difference}") }),
+    }
 }
 
 /// The files a scenario names exist (or will be generated).

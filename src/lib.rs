@@ -16,6 +16,7 @@ pub mod progress;
 pub mod runner;
 pub mod scenario;
 pub mod simulation;
+pub mod sweep;
 pub mod time;
 pub mod trace;
 pub mod usage;

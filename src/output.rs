@@ -2,6 +2,7 @@
 //! human summary on stdout. Schemas are described in `docs/output-schema.md`.
 
 pub mod atomic;
+pub mod format;
 pub mod hosts_table;
 pub mod runs_table;
 pub mod summary;

@@ -163,6 +163,17 @@ pub fn run_one(
     }
 }
 
+/// What decides a run's inputs: runs with equal keys share one loaded copy. (Compared as text: the inputs'
+/// settings are few and their Debug forms exact.)
+pub fn inputs_key(scenario: &Scenario) -> String {
+    let mut key = format!("{:?}|{:?}|{:?}", scenario.trace, scenario.planetlab_workload, scenario.usage);
+    if let UsageConfig::Bitbrains { .. } = scenario.usage {
+        // Bitbrains series are resampled to the monitoring interval at load time.
+        key.push_str(&format!("|{:?}", scenario.interval));
+    }
+    key
+}
+
 /// Runs every scenario (a scenario file's variants) in parallel, sharing inputs read once between runs that
 /// name the same ones. Results come back in run order, whatever the thread count. `on_run_done` is called as
 /// each run finishes.
@@ -175,11 +186,7 @@ pub fn run_all(
     let mut inputs: Vec<(String, Arc<Inputs>)> = Vec::new();
     let mut run_inputs = Vec::with_capacity(scenarios.len());
     for scenario in scenarios {
-        let mut key = format!("{:?}|{:?}|{:?}", scenario.trace, scenario.planetlab_workload, scenario.usage);
-        if let UsageConfig::Bitbrains { .. } = scenario.usage {
-            // Bitbrains series are resampled to the monitoring interval at load time.
-            key.push_str(&format!("|{:?}", scenario.interval));
-        }
+        let key = inputs_key(scenario);
         let shared = match inputs.iter().find(|(known, _)| *known == key) {
             Some((_, shared)) => shared.clone(),
             None => {

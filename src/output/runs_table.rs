@@ -95,14 +95,16 @@ impl ParamColumns {
                 Some((_, mine)) => {
                     if let (Some(theirs), Some(current)) = (kind, mine.clone()) {
                         if &current != theirs {
-                            *mine = Some(if matches!(
-                                (&current, theirs),
-                                (DataType::Int64, DataType::Float64) | (DataType::Float64, DataType::Int64)
-                            ) {
-                                DataType::Float64
-                            } else {
-                                DataType::Utf8
-                            });
+                            *mine = Some(
+                                if matches!(
+                                    (&current, theirs),
+                                    (DataType::Int64, DataType::Float64) | (DataType::Float64, DataType::Int64)
+                                ) {
+                                    DataType::Float64
+                                } else {
+                                    DataType::Utf8
+                                },
+                            );
                         }
                     }
                 }

@@ -27,6 +27,9 @@ pub struct ScenarioPlan {
     text: String,
     origin: String,
     base_dir: Option<PathBuf>,
+    /// FNV-1a of the scenario text and the command line's overrides: what every result file of the sweep
+    /// carries, so that shards of different sweeps are never merged.
+    pub hash: u64,
     pub runs: Vec<RunPlan>,
 }
 
@@ -93,10 +96,16 @@ impl ScenarioPlan {
                 }
             }
         }
+        let mut hash_input = text.to_string();
+        for assignment in overrides {
+            hash_input.push('\n');
+            hash_input.push_str(assignment);
+        }
         let plan = ScenarioPlan {
             text: text.to_string(),
             origin: origin.to_string(),
             base_dir: base_dir.map(Path::to_path_buf),
+            hash: crate::usage::planetlab::stable_hash(&hash_input),
             runs,
         };
         plan.check_axes(raw.sweep.is_some())?;

@@ -49,10 +49,8 @@ impl Sweep {
             let field = format!("sweep.{key}");
             match key.as_str() {
                 "replications" => {
-                    sweep.replications = value
-                        .as_integer()
-                        .filter(|count| (1..=1_000_000).contains(count))
-                        .ok_or_else(|| {
+                    sweep.replications =
+                        value.as_integer().filter(|count| (1..=1_000_000).contains(count)).ok_or_else(|| {
                             invalid(origin, &field, format!("must be a whole number from 1 to 1000000, got {value}"))
                         })? as u32;
                 }
@@ -300,7 +298,8 @@ mod tests {
     fn replications_and_absurd_sizes() {
         assert_eq!(parse("replications = 3\na = [1]").unwrap().replications, 3);
         assert!(parse("replications = 0").unwrap_err().contains("sweep.replications"));
-        let error = parse("a = { from = 0, to = 999999, step = 1 }\nb = { from = 0, to = 999999, step = 1 }").unwrap_err();
+        let error =
+            parse("a = { from = 0, to = 999999, step = 1 }\nb = { from = 0, to = 999999, step = 1 }").unwrap_err();
         assert!(error.contains("more than fleetsim allows"), "{error}");
     }
 }
