@@ -54,10 +54,13 @@ pub struct SweepOutcome {
     pub table: PathBuf,
 }
 
+/// One distinct input, loaded by the first worker that needs it while the others wait.
+type InputCell = Arc<OnceLock<Result<Arc<Inputs>, String>>>;
+
 /// Each distinct input loaded once, on first use, by whichever worker needs it first.
 #[derive(Default)]
 struct SharedInputs {
-    loaded: Mutex<HashMap<String, Arc<OnceLock<Result<Arc<Inputs>, String>>>>>,
+    loaded: Mutex<HashMap<String, InputCell>>,
 }
 
 impl SharedInputs {
