@@ -187,3 +187,24 @@ fn bad_axes_name_the_path_and_what_is_valid() {
         .code(2)
         .stderr(predicate::str::contains("I/N"));
 }
+
+/// Every committed scenario is valid and plans the runs its header promises (PlanetLab ones need the shared
+/// data beside the checkout; without it they are skipped).
+#[test]
+fn committed_sweep_scenarios_plan_their_runs() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let planetlab = root.join("../shared/data/planetlab/20110303");
+    for (file, runs) in
+        [("sweep-smoke.toml", 24), ("oversubscription-sweep.toml", 96), ("consolidation-sweep.toml", 1000)]
+    {
+        if file == "consolidation-sweep.toml" && !planetlab.is_dir() {
+            eprintln!("skipped {file}: no PlanetLab data at {}", planetlab.display());
+            continue;
+        }
+        fleetsim()
+            .args(["validate", root.join("scenarios").join(file).to_str().unwrap()])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains(format!("runs: {runs}\n")));
+    }
+}
