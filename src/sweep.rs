@@ -153,25 +153,48 @@ pub fn run_sweep(plan: &ScenarioPlan, options: &SweepOptions) -> anyhow::Result<
     let metadata = sweep_metadata(plan);
     let inputs = SharedInputs::default();
     let bar = crate::progress::bar(todo.len() as u64, "runs", options.quiet);
-    let failures = std::sync::atomic::AtomicU64::new(0);
-    for chunk in todo.chunks(options.chunk.max(1)) {
-        let records: Vec<RunRecord> = pool.install(|| {
-            chunk
-                .par_iter()
-                .map(|&index| {
-                    let record = run_planned(plan, index, &inputs);
-                    if record.status == RunStatus::Failed {
-                        let failed = failures.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                        bar.set_message(format!("{failed} failed"));
-                    }
-                    bar.inc(1);
-                    record
+    // Workers send finished runs to this thread, which writes a part every `chunk` runs, in the order they
+    // finish. No worker waits for a chunk's slowest run (runs differ tenfold in length), and the final table
+    // sorts by run index, so what a part holds does not change any result.
+    let (sender, receiver) = std::sync::mpsc::channel::<RunRecord>();
+    let written = std::thread::scope(|scope| -> anyhow::Result<()> {
+        let inputs = &inputs;
+        let todo = &todo;
+        let pool = &pool;
+        scope.spawn(move || {
+            pool.install(|| {
+                todo.par_iter().for_each_with(sender, |sender, &index| {
+                    // A closed channel means the writer failed; its error is reported below.
+                    let _ = sender.send(run_planned(plan, index, inputs));
                 })
-                .collect()
+            })
         });
-        let batch = runs_batch_with(&records, &columns, metadata.clone())?;
-        crate::output::write_ipc_file(&parts::part_path(out, chunk[0] as u64), &batch)?;
-    }
+        let mut pending: Vec<RunRecord> = Vec::with_capacity(options.chunk);
+        let mut failed = 0u64;
+        let write = |records: &mut Vec<RunRecord>| -> anyhow::Result<()> {
+            if records.is_empty() {
+                return Ok(());
+            }
+            let first = records.iter().map(|record| record.index).min().unwrap_or(0);
+            let batch = runs_batch_with(records, &columns, metadata.clone())?;
+            crate::output::write_ipc_file(&parts::part_path(out, first), &batch)?;
+            records.clear();
+            Ok(())
+        };
+        for record in receiver {
+            if record.status == RunStatus::Failed {
+                failed += 1;
+                bar.set_message(format!("{failed} failed"));
+            }
+            bar.inc(1);
+            pending.push(record);
+            if pending.len() >= options.chunk.max(1) {
+                write(&mut pending)?;
+            }
+        }
+        write(&mut pending)
+    });
+    written?;
     bar.finish_and_clear();
 
     let all = parts::read_parts(out)?;
@@ -179,8 +202,10 @@ pub fn run_sweep(plan: &ScenarioPlan, options: &SweepOptions) -> anyhow::Result<
     let batches: Vec<_> = all.into_iter().map(|(_, batch)| batch).collect();
     let table = options.format.runs_path(out);
     let failed = if batches.is_empty() {
-        // A shard that owns no run (more shards than runs) writes an empty table of the sweep's schema.
+        // A shard that owns no run (more shards than runs) writes an empty table of the sweep's schema, and an
+        // empty part, so that `merge` knows the shard and its sweep.
         let empty = runs_batch_with(&[], &columns, metadata)?;
+        crate::output::write_ipc_file(&parts::empty_part_path(out, options.shard), &empty)?;
         options.format.write(&table, &empty)?;
         0
     } else {

@@ -21,6 +21,11 @@ pub fn part_path(dir: &Path, first: u64) -> PathBuf {
     parts_dir(dir).join(format!("runs-{first:09}.arrow"))
 }
 
+/// The (empty) part of a shard that owns no run.
+pub fn empty_part_path(dir: &Path, shard: crate::sweep::shard::Shard) -> PathBuf {
+    parts_dir(dir).join(format!("empty-shard-{}-of-{}.arrow", shard.index, shard.count))
+}
+
 /// Every part in `dir`, in file-name order; none when there is no parts folder.
 pub fn read_parts(dir: &Path) -> anyhow::Result<Vec<(PathBuf, RecordBatch)>> {
     let folder = parts_dir(dir);

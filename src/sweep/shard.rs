@@ -23,25 +23,28 @@ impl Shard {
         Ok(Shard { index, count })
     }
 
-    /// A Slurm array task's shard: `SLURM_ARRAY_TASK_ID` of `SLURM_ARRAY_TASK_COUNT` (submit with
-    /// `--array=0-(N-1)`); `None` outside an array job. `lookup` reads the environment.
+    /// A Slurm array task's shard: `SLURM_ARRAY_TASK_ID` of `SLURM_ARRAY_TASK_COUNT`, for an array submitted as
+    /// `--array=0-(N-1)`; `None` outside an array job. Any other array (1-based, sparse, a resubmission of
+    /// some tasks) does not say how many shards the sweep has, so it is an error asking for `--shard`.
+    /// `lookup` reads the environment.
     pub fn from_slurm(lookup: impl Fn(&str) -> Option<String>) -> Result<Option<Shard>, String> {
         let (Some(id), Some(count)) = (lookup("SLURM_ARRAY_TASK_ID"), lookup("SLURM_ARRAY_TASK_COUNT")) else {
             return Ok(None);
         };
-        let min = lookup("SLURM_ARRAY_TASK_MIN").and_then(|min| min.trim().parse::<u64>().ok()).unwrap_or(0);
-        let (id, count): (u64, u64) = match (id.trim().parse(), count.trim().parse()) {
-            (Ok(id), Ok(count)) => (id, count),
-            _ => return Err(format!("SLURM_ARRAY_TASK_ID={id:?} / SLURM_ARRAY_TASK_COUNT={count:?} are not numbers")),
-        };
-        let index = id.checked_sub(min).filter(|index| *index < count).ok_or_else(|| {
-            format!(
-                "Slurm array task {id} of {count} (from {min}) does not map to a shard: submit the array as \
-                 --array=0-{} (consecutive ids), or pass --shard I/N",
-                count.saturating_sub(1)
-            )
-        })?;
-        Ok(Some(Shard { index, count }))
+        let number =
+            |name: &str, text: &str| text.trim().parse::<u64>().map_err(|_| format!("{name}={text:?} is not a number"));
+        let (id, count) = (number("SLURM_ARRAY_TASK_ID", &id)?, number("SLURM_ARRAY_TASK_COUNT", &count)?);
+        let min = lookup("SLURM_ARRAY_TASK_MIN").map_or(Ok(0), |min| number("SLURM_ARRAY_TASK_MIN", &min))?;
+        let max = lookup("SLURM_ARRAY_TASK_MAX")
+            .map_or(Ok(count.saturating_sub(1)), |max| number("SLURM_ARRAY_TASK_MAX", &max))?;
+        if count == 0 || min != 0 || max + 1 != count || id >= count {
+            return Err(format!(
+                "Slurm array task {id} (array {min}-{max}, {count} tasks) does not say which shard it is: only an \
+                 array submitted as --array=0-(N-1) maps task ids to shards; pass --shard ID/N (as \
+                 scripts/slurm/sweep.sbatch does) when resubmitting some tasks"
+            ));
+        }
+        Ok(Some(Shard { index: id, count }))
     }
 
     /// Does this shard own run `run`?
@@ -78,10 +81,16 @@ mod tests {
         assert_eq!(Shard::from_slurm(env(&[])).unwrap(), None);
         let task = env(&[("SLURM_ARRAY_TASK_ID", "2"), ("SLURM_ARRAY_TASK_COUNT", "4")]);
         assert_eq!(Shard::from_slurm(task).unwrap(), Some(Shard { index: 2, count: 4 }));
+        // A resubmission of tasks 3 and 17 of a larger array says nothing of the original shard count.
+        let resubmitted = env(&[
+            ("SLURM_ARRAY_TASK_ID", "3"),
+            ("SLURM_ARRAY_TASK_COUNT", "2"),
+            ("SLURM_ARRAY_TASK_MIN", "3"),
+            ("SLURM_ARRAY_TASK_MAX", "17"),
+        ]);
+        assert!(Shard::from_slurm(resubmitted).unwrap_err().contains("--shard ID/N"));
         let one_based =
             env(&[("SLURM_ARRAY_TASK_ID", "4"), ("SLURM_ARRAY_TASK_COUNT", "4"), ("SLURM_ARRAY_TASK_MIN", "1")]);
-        assert_eq!(Shard::from_slurm(one_based).unwrap(), Some(Shard { index: 3, count: 4 }));
-        let sparse = env(&[("SLURM_ARRAY_TASK_ID", "17"), ("SLURM_ARRAY_TASK_COUNT", "4")]);
-        assert!(Shard::from_slurm(sparse).unwrap_err().contains("--array=0-3"));
+        assert!(Shard::from_slurm(one_based).is_err());
     }
 }
