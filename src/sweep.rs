@@ -3,8 +3,9 @@
 //!
 //! - Runs are built and simulated inside rayon workers; each run's inputs (trace, usage series) are loaded once
 //!   per distinct input and shared by `Arc`.
-//! - The runs this process owns (its [`Shard`]) go in chunks; each finished chunk is written as one part
-//!   ([`parts`]), so a killed sweep keeps every finished chunk and `--resume` runs only the missing runs.
+//! - The runs this process owns (its [`Shard`]) run in any order; every `chunk` finished runs are written as
+//!   one part ([`parts`]), so a killed sweep keeps what it finished (but the last, unwritten runs) and
+//!   `--resume` runs only the missing runs.
 //! - Every run's seed derives from (base seed, run index); results are assembled in run order, so the final
 //!   table is the same for any thread count, chunk size or sharding, but for the `wall_s` column.
 //! - A run that cannot be built or fails inside the simulation is a `failed` row; the sweep goes on.
