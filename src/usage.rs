@@ -28,22 +28,7 @@ pub enum UsageConfig {
     /// around it as an AR(1) process with lag-one autocorrelation `autocorrelation` and stationary standard
     /// deviation `noise`, clamped to [0, 1]. Its memory does the same around a level from Beta(memory_alpha,
     /// memory_beta) with deviation `memory_noise` (see [`synthetic::default_memory_alpha`] for the defaults).
-    Synthetic {
-        #[serde(default = "synthetic::default_mean_alpha")]
-        mean_alpha: f64,
-        #[serde(default = "synthetic::default_mean_beta")]
-        mean_beta: f64,
-        #[serde(default = "synthetic::default_autocorrelation")]
-        autocorrelation: f64,
-        #[serde(default = "synthetic::default_noise")]
-        noise: f64,
-        #[serde(default = "synthetic::default_memory_alpha")]
-        memory_alpha: f64,
-        #[serde(default = "synthetic::default_memory_beta")]
-        memory_beta: f64,
-        #[serde(default = "synthetic::default_memory_noise")]
-        memory_noise: f64,
-    },
+    Synthetic(synthetic::SyntheticParameters),
     /// PlanetLab CPU traces (`<dir>/<day>/`, one file per VM, 288 five-minute percentages), bound to VMs by a
     /// stable hash of the instance id and cycled over the VM's life (`binding = "hash"`), or VM i to the i-th
     /// file in name order and held at its last value (`binding = "index"`, CloudSim's PlanetLab experiment).
@@ -87,15 +72,7 @@ pub struct Demand {
 
 impl Default for UsageConfig {
     fn default() -> Self {
-        UsageConfig::Synthetic {
-            mean_alpha: synthetic::default_mean_alpha(),
-            mean_beta: synthetic::default_mean_beta(),
-            autocorrelation: synthetic::default_autocorrelation(),
-            noise: synthetic::default_noise(),
-            memory_alpha: synthetic::default_memory_alpha(),
-            memory_beta: synthetic::default_memory_beta(),
-            memory_noise: synthetic::default_memory_noise(),
-        }
+        UsageConfig::Synthetic(synthetic::SyntheticParameters::default())
     }
 }
 
@@ -103,7 +80,7 @@ impl UsageConfig {
     pub fn name(&self) -> &'static str {
         match self {
             UsageConfig::Constant { .. } => "constant",
-            UsageConfig::Synthetic { .. } => "synthetic",
+            UsageConfig::Synthetic(_) => "synthetic",
             UsageConfig::Planetlab { .. } => "planetlab",
             UsageConfig::Bitbrains { .. } => "bitbrains",
         }
@@ -120,38 +97,7 @@ impl UsageConfig {
                     return Err(format!("usage.memory_fraction must be between 0 and 1, got {memory_fraction}"));
                 }
             }
-            UsageConfig::Synthetic {
-                mean_alpha,
-                mean_beta,
-                autocorrelation,
-                noise,
-                memory_alpha,
-                memory_beta,
-                memory_noise,
-            } => {
-                for (name, value) in [
-                    ("mean_alpha", mean_alpha),
-                    ("mean_beta", mean_beta),
-                    ("memory_alpha", memory_alpha),
-                    ("memory_beta", memory_beta),
-                ] {
-                    if !(value.is_finite() && value > 0.0) {
-                        return Err(format!("usage.{name} must be a positive number (a Beta shape), got {value}"));
-                    }
-                }
-                if !(0.0..1.0).contains(&autocorrelation) {
-                    return Err(format!("usage.autocorrelation must be in [0, 1), got {autocorrelation}"));
-                }
-                if !(0.0..=1.0).contains(&noise) {
-                    return Err(format!("usage.noise must be between 0 and 1, got {noise}"));
-                }
-                if !(0.0..=1.0).contains(&memory_noise) {
-                    return Err(format!(
-                        "usage.memory_noise must be between 0 and 1 (a standard deviation of a RAM fraction), got \
-                         {memory_noise}"
-                    ));
-                }
-            }
+            UsageConfig::Synthetic(ref parameters) => parameters.validate()?,
             UsageConfig::Planetlab { ref day, memory_fraction, .. } => {
                 if day.len() != 8 || !day.bytes().all(|byte| byte.is_ascii_digit()) {
                     return Err(format!("usage.day must be a PlanetLab day as YYYYMMDD (e.g. 20110303), got {day:?}"));
@@ -195,25 +141,8 @@ impl DemandModel {
             UsageConfig::Constant { fraction, memory_fraction } => {
                 DemandModel::Constant(constant::ConstantDemand { fraction, memory_fraction })
             }
-            UsageConfig::Synthetic {
-                mean_alpha,
-                mean_beta,
-                autocorrelation,
-                noise,
-                memory_alpha,
-                memory_beta,
-                memory_noise,
-            } => {
-                let parameters = synthetic::SyntheticParameters {
-                    mean_alpha,
-                    mean_beta,
-                    autocorrelation,
-                    noise,
-                    memory_alpha,
-                    memory_beta,
-                    memory_noise,
-                };
-                DemandModel::Synthetic(synthetic::SyntheticDemand::new(vm_count, seed, &parameters)?)
+            UsageConfig::Synthetic(ref parameters) => {
+                DemandModel::Synthetic(synthetic::SyntheticDemand::new(vm_count, seed, parameters)?)
             }
             UsageConfig::Planetlab { binding, memory_fraction, .. } => {
                 let Some(UsageSeries::PlanetLab(series)) = series else {
@@ -273,8 +202,8 @@ mod tests {
     fn new_fields_take_their_defaults() {
         let synthetic = config("kind = \"synthetic\"").unwrap();
         assert_eq!(synthetic, UsageConfig::default());
-        let UsageConfig::Synthetic { memory_alpha, memory_beta, memory_noise, .. } = synthetic else { unreachable!() };
-        assert_eq!((memory_alpha, memory_beta, memory_noise), (6.0, 4.0, 0.02));
+        let UsageConfig::Synthetic(parameters) = synthetic else { unreachable!() };
+        assert_eq!((parameters.memory_alpha, parameters.memory_beta, parameters.memory_noise), (6.0, 4.0, 0.02));
         let UsageConfig::Planetlab { memory_fraction, .. } = config("kind = \"planetlab\"").unwrap() else {
             unreachable!()
         };

@@ -51,15 +51,53 @@ pub fn default_memory_noise() -> f64 {
 }
 
 /// The synthetic model's parameters, as in `usage = { kind = "synthetic", ... }`.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SyntheticParameters {
+    #[serde(default = "default_mean_alpha")]
     pub mean_alpha: f64,
+    #[serde(default = "default_mean_beta")]
     pub mean_beta: f64,
+    #[serde(default = "default_autocorrelation")]
     pub autocorrelation: f64,
+    #[serde(default = "default_noise")]
     pub noise: f64,
+    #[serde(default = "default_memory_alpha")]
     pub memory_alpha: f64,
+    #[serde(default = "default_memory_beta")]
     pub memory_beta: f64,
+    #[serde(default = "default_memory_noise")]
     pub memory_noise: f64,
+}
+
+impl SyntheticParameters {
+    /// Checks the parameters; messages name the field and the accepted range.
+    pub fn validate(&self) -> Result<(), String> {
+        for (name, value) in [
+            ("mean_alpha", self.mean_alpha),
+            ("mean_beta", self.mean_beta),
+            ("memory_alpha", self.memory_alpha),
+            ("memory_beta", self.memory_beta),
+        ] {
+            if !(value.is_finite() && value > 0.0) {
+                return Err(format!("usage.{name} must be a positive number (a Beta shape), got {value}"));
+            }
+        }
+        let autocorrelation = self.autocorrelation;
+        if !(0.0..1.0).contains(&autocorrelation) {
+            return Err(format!("usage.autocorrelation must be in [0, 1), got {autocorrelation}"));
+        }
+        if !(0.0..=1.0).contains(&self.noise) {
+            return Err(format!("usage.noise must be between 0 and 1, got {}", self.noise));
+        }
+        if !(0.0..=1.0).contains(&self.memory_noise) {
+            return Err(format!(
+                "usage.memory_noise must be between 0 and 1 (a standard deviation of a RAM fraction), got {}",
+                self.memory_noise
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl Default for SyntheticParameters {
