@@ -98,7 +98,7 @@ fn run_planned(plan: &ScenarioPlan, index: usize, inputs: &SharedInputs) -> RunR
         index: index as u64,
         label,
         day: None,
-        seed: crate::runner::run_seed(0, index as u64),
+        seed: crate::runner::run_seed(plan.base_seed, index as u64),
         replication: plan.runs[index].replication,
         status: RunStatus::Failed,
         error: Some(error),

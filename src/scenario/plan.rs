@@ -30,6 +30,8 @@ pub struct ScenarioPlan {
     /// FNV-1a of the scenario text and the command line's overrides: what every result file of the sweep
     /// carries, so that shards of different sweeps are never merged.
     pub hash: u64,
+    /// The scenario's `seed` (with overrides): run i's seed derives from it, even for a run that cannot be built.
+    pub base_seed: u64,
     pub runs: Vec<RunPlan>,
 }
 
@@ -106,6 +108,7 @@ impl ScenarioPlan {
             origin: origin.to_string(),
             base_dir: base_dir.map(Path::to_path_buf),
             hash: crate::usage::planetlab::stable_hash(&hash_input),
+            base_seed: raw.seed,
             runs,
         };
         plan.check_axes(raw.sweep.is_some())?;
