@@ -66,7 +66,7 @@ fn widen(kind: Option<DataType>, value: &ParamValue) -> DataType {
 /// same schema.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct ParamColumns {
-    columns: Vec<(String, Option<DataType>)>,
+    columns: Vec<(String, DataType)>,
 }
 
 impl ParamColumns {
@@ -82,33 +82,8 @@ impl ParamColumns {
     pub fn observe(&mut self, params: &[(String, ParamValue)]) {
         for (name, value) in params {
             match self.columns.iter_mut().find(|(known, _)| known == name) {
-                Some((_, kind)) => *kind = Some(widen(kind.take(), value)),
-                None => self.columns.push((name.clone(), Some(widen(None, value)))),
-            }
-        }
-    }
-
-    /// Adds another set's columns (a shard's, a chunk's).
-    pub fn merge(&mut self, other: &ParamColumns) {
-        for (name, kind) in &other.columns {
-            match self.columns.iter_mut().find(|(known, _)| known == name) {
-                Some((_, mine)) => {
-                    if let (Some(theirs), Some(current)) = (kind, mine.clone()) {
-                        if &current != theirs {
-                            *mine = Some(
-                                if matches!(
-                                    (&current, theirs),
-                                    (DataType::Int64, DataType::Float64) | (DataType::Float64, DataType::Int64)
-                                ) {
-                                    DataType::Float64
-                                } else {
-                                    DataType::Utf8
-                                },
-                            );
-                        }
-                    }
-                }
-                None => self.columns.push((name.clone(), kind.clone())),
+                Some((_, kind)) => *kind = widen(Some(kind.clone()), value),
+                None => self.columns.push((name.clone(), widen(None, value))),
             }
         }
     }
@@ -197,9 +172,8 @@ pub fn runs_batch_with(
             .iter()
             .map(|record| record.params.iter().find(|(param, _)| param == name).map(|(_, value)| value))
             .collect();
-        let kind = kind.clone().unwrap_or(DataType::Utf8);
-        columns.push(param_column(&values, &kind));
-        fields.push(Field::new(name, kind, true));
+        columns.push(param_column(&values, kind));
+        fields.push(Field::new(name, kind.clone(), true));
     }
 
     // Metric columns: names and types from the metric list itself, so failed-only tables have them too.
