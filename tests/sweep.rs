@@ -117,7 +117,15 @@ fn a_killed_sweep_resumes_to_the_same_table() {
         .spawn()
         .unwrap();
     let parts = killed.join("parts");
-    let count = || std::fs::read_dir(&parts).map_or(0, |entries| entries.filter_map(Result::ok).count());
+    // Finished parts only: a part being written is a temporary file beside them until its rename.
+    let count = || {
+        std::fs::read_dir(&parts).map_or(0, |entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter(|entry| entry.path().extension().is_some_and(|extension| extension == "arrow"))
+                .count()
+        })
+    };
     let started = Instant::now();
     while count() < 2 {
         assert!(started.elapsed() < Duration::from_secs(120), "no part written in two minutes");
