@@ -16,9 +16,14 @@
 //!    - a singular design (`SingularMatrixException`), e.g. two VMs with proportional windows or a constant
 //!      window, which is collinear with the intercept.
 //!
-//! The fit is a Householder QR of the m × n design [1, other windows] applied to y at the same time; SSR is the
-//! squared norm of the last m − n entries of Qᵀy, so no coefficients are solved for. Each call allocates one
-//! m × (n + 1) work buffer and one Vec of n R² values; the cost is O(m·n³), small for the few VMs of a host.
+//! All n fits come from one Householder QR of the m × (n + 1) matrix X = [1, every window]: the residual sum of
+//! squares of window i on all the other columns is 1 / (XᵀX)⁻¹ᵢᵢ, and (XᵀX)⁻¹ = R⁻¹R⁻ᵀ, so SSRᵢ = 1 / ‖row i of
+//! R⁻¹‖². That costs O(m·n² + n³) instead of n separate fits' O(m·n³). When X itself is rank-deficient (which
+//! need not make any single fit's design so, e.g. one window an exact combination of the others), each fit is
+//! done on its own: a Householder QR of its m × n design [1, other windows] applied to y at the same time, SSR
+//! being the squared norm of the last m − n entries of Qᵀy. If X passes the rank test every fit's design does
+//! (dropping a column leaves the later columns' remaining norms no smaller), so the fast path never accepts what
+//! the separate fits would refuse.
 //!
 //! Deviations from CloudSim, all where it is undefined or numerically arbitrary:
 //! - Unequal history lengths make CloudSim's `getUtilizationMatrix` write past its m columns and throw an
@@ -70,6 +75,50 @@ fn r_squared_each(candidates: &[VmCandidate]) -> Option<Vec<f64>> {
     if n < 2 || m < n {
         return None;
     }
+    r_squared_from_one_factorization(candidates, m).or_else(|| r_squared_fit_by_fit(candidates, m))
+}
+
+/// All R² from one QR of [1, every window] (see the module documentation), or `None` when that matrix is
+/// rank-deficient.
+fn r_squared_from_one_factorization(candidates: &[VmCandidate], m: usize) -> Option<Vec<f64>> {
+    let n = candidates.len();
+    let columns = n + 1;
+    // Column-major: column 0 is the intercept, column 1 + i is candidate i's window.
+    let mut work = vec![0.0; m * columns];
+    work[..m].fill(1.0);
+    for (column, candidate) in work[m..].chunks_exact_mut(m).zip(candidates) {
+        column.copy_from_slice(recent(candidate, m));
+    }
+    let total: Vec<f64> = work[m..].chunks_exact(m).map(sum_of_squared_deviations).collect();
+    let diagonal = householder_qr(&mut work, m, None)?;
+    // R (upper triangular): Rₖₖ = diagonal[k], Rₖⱼ = work[j·m + k] for j > k.
+    let r = |k: usize, j: usize| if k == j { diagonal[k] } else { work[j * m + k] };
+    // Row i of R⁻¹ by back substitution on Rᵀ: R⁻¹ᵢⱼ = 0 for j < i, 1/Rᵢᵢ at j = i, and for j > i
+    // −(Σ_{k=i..j−1} R⁻¹ᵢₖ Rₖⱼ) / Rⱼⱼ.
+    let mut row = vec![0.0; columns];
+    let r_squared = (1..columns)
+        .map(|i| {
+            row[i] = 1.0 / r(i, i);
+            for j in i + 1..columns {
+                let dot: f64 = (i..j).map(|k| row[k] * r(k, j)).sum();
+                row[j] = -dot / r(j, j);
+            }
+            let inverse_diagonal: f64 = row[i..].iter().map(|v| v * v).sum();
+            let residual = 1.0 / inverse_diagonal;
+            let total = total[i - 1];
+            if total > 0.0 {
+                1.0 - residual / total
+            } else {
+                f64::NEG_INFINITY
+            }
+        })
+        .collect();
+    Some(r_squared)
+}
+
+/// Each R² from its own fit of window i on [1, the other windows].
+fn r_squared_fit_by_fit(candidates: &[VmCandidate], m: usize) -> Option<Vec<f64>> {
+    let n = candidates.len();
     // Column-major: columns 0..n are the design (intercept, then the other VMs in order), column n is y.
     let mut work = vec![0.0; m * (n + 1)];
     let mut r_squared = Vec::with_capacity(n);
@@ -86,6 +135,12 @@ fn r_squared_each(candidates: &[VmCandidate]) -> Option<Vec<f64>> {
     Some(r_squared)
 }
 
+/// Σ(y − ȳ)².
+fn sum_of_squared_deviations(y: &[f64]) -> f64 {
+    let mean = y.iter().sum::<f64>() / y.len() as f64;
+    y.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>()
+}
+
 /// The most recent `m` values of a candidate's history (oldest first).
 fn recent<'a>(candidate: &VmCandidate<'a>, m: usize) -> &'a [f64] {
     &candidate.history[candidate.history.len() - m..]
@@ -94,12 +149,22 @@ fn recent<'a>(candidate: &VmCandidate<'a>, m: usize) -> &'a [f64] {
 /// R² of the least-squares fit of `y` on the columns of `design` (column-major, `m` rows, intercept included), or
 /// `None` when the design is rank-deficient. Both buffers are overwritten. `NEG_INFINITY` when y is constant.
 fn fit_r_squared(design: &mut [f64], y: &mut [f64], m: usize) -> Option<f64> {
-    let mean = y.iter().sum::<f64>() / m as f64;
-    let total = y.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>();
-
+    let total = sum_of_squared_deviations(y);
     let columns = design.len() / m;
+    householder_qr(design, m, Some(y))?;
+    // Qᵀy: its first `columns` entries are fitted exactly by R b; the rest are the residuals' coordinates.
+    let residual = y[columns..].iter().map(|r| r * r).sum::<f64>();
+    Some(if total > 0.0 { 1.0 - residual / total } else { f64::NEG_INFINITY })
+}
+
+/// Householder QR of `matrix` (column-major, `m` rows), in place, applying each reflection to `y` too. Returns
+/// R's diagonal (R's entries above it are left in `matrix`: Rₖⱼ at row k of column j), or `None` when a column's
+/// norm left after the earlier steps is at most [`RANK_TOLERANCE`] of its own norm (rank-deficient).
+fn householder_qr(matrix: &mut [f64], m: usize, mut y: Option<&mut [f64]>) -> Option<Vec<f64>> {
+    let columns = matrix.len() / m;
+    let mut diagonal = Vec::with_capacity(columns);
     for k in 0..columns {
-        let (done, later) = design.split_at_mut((k + 1) * m);
+        let (done, later) = matrix.split_at_mut((k + 1) * m);
         let column = &mut done[k * m..];
         // Reflections preserve norms, so the whole column's norm is still the original column's.
         let norm = column.iter().map(|v| v * v).sum::<f64>().sqrt();
@@ -107,19 +172,21 @@ fn fit_r_squared(design: &mut [f64], y: &mut [f64], m: usize) -> Option<f64> {
         if below <= RANK_TOLERANCE * norm {
             return None;
         }
-        // Householder vector v = x − αe₁ with α = −sign(x₀)‖x‖, which avoids cancellation; v overwrites x.
+        // Householder vector v = x − αe₁ with α = −sign(x₀)‖x‖, which avoids cancellation; v overwrites x and
+        // the reflected column is α e₁: Rₖₖ = α.
         let alpha = if column[k] > 0.0 { -below } else { below };
+        diagonal.push(alpha);
         column[k] -= alpha;
         let v = &column[k..];
         let vv = v.iter().map(|a| a * a).sum::<f64>();
         for other in later.chunks_exact_mut(m) {
             reflect(v, vv, &mut other[k..]);
         }
-        reflect(v, vv, &mut y[k..]);
+        if let Some(y) = y.as_deref_mut() {
+            reflect(v, vv, &mut y[k..]);
+        }
     }
-    // Qᵀy: its first `columns` entries are fitted exactly by R b; the rest are the residuals' coordinates.
-    let residual = y[columns..].iter().map(|r| r * r).sum::<f64>();
-    Some(if total > 0.0 { 1.0 - residual / total } else { f64::NEG_INFINITY })
+    Some(diagonal)
 }
 
 /// x ← (I − 2vvᵀ/vᵀv) x.
@@ -289,6 +356,25 @@ mod tests {
         ];
         assert_close(&r_squared_each(&candidates).expect("the fit is possible"), &[0.8, 0.8, 8.0 / 9.0]);
         assert_eq!(pick(&candidates), Some(2));
+    }
+
+    #[test]
+    fn one_factorization_gives_every_separate_fit() {
+        // Random windows (n VMs, m values each): the fast path's R² equal the separate fits' to rounding.
+        use rand::RngExt;
+        let mut rng = Pcg64::seed_from_u64(7);
+        for n in 2..=12 {
+            for m in [n + 1, n + 5, 30.max(n + 1)] {
+                let windows: Vec<Vec<f64>> = (0..n).map(|_| (0..m).map(|_| rng.random::<f64>()).collect()).collect();
+                let candidates: Vec<VmCandidate> =
+                    windows.iter().map(|window| test_candidate(870, 1000.0, 0.5, window)).collect();
+                let fast = r_squared_from_one_factorization(&candidates, m).expect("random windows are independent");
+                let separate = r_squared_fit_by_fit(&candidates, m).expect("random windows are independent");
+                for (a, b) in fast.iter().zip(&separate) {
+                    assert!((a - b).abs() < 1e-12, "n {n}, m {m}: {fast:?} != {separate:?}");
+                }
+            }
+        }
     }
 
     #[test]
