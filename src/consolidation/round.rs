@@ -70,8 +70,9 @@ pub struct Round<'a> {
     /// The members of each class of identical idle hosts, in fleet order (a member stays listed after a VM is
     /// placed on it; its `idle_class` is then `None`).
     pub idle_classes: Vec<Vec<HostId>>,
-    /// A reusable buffer for placement's candidates.
+    /// Reusable buffers for placement: its candidates, and the suitable ones ranked by a score.
     pub candidates: Vec<HostId>,
+    pub ranked: Vec<(f64, HostId)>,
     history: Vec<f64>,
 }
 
@@ -117,6 +118,7 @@ impl<'a> Round<'a> {
             busy: Vec::new(),
             idle_classes: Vec::new(),
             candidates: Vec::new(),
+            ranked: Vec::new(),
             history: Vec::new(),
         };
         for host in 0..round.hosts.len() as HostId {
@@ -331,12 +333,15 @@ impl<'a> Round<'a> {
         let capacity = entry.capacity_mips();
         aggregate.requested_mips += entry.demand_mips();
         let recent = &entry.history[entry.history.len().saturating_sub(self.history_length)..];
-        for (age, value) in recent.iter().rev().enumerate() {
-            if age == aggregate.history_newest_first.len() {
-                aggregate.history_newest_first.push(0.0);
+        let sums = &mut aggregate.history_newest_first;
+        if sums.len() < recent.len() {
+            sums.resize(recent.len(), 0.0);
+        }
+        if total > 0.0 {
+            // CloudSim: `history[i] * vm.getMips() / hostMips` (a plain loop over pairs, so it vectorises).
+            for (sum, value) in sums.iter_mut().zip(recent.iter().rev()) {
+                *sum += value * capacity / total;
             }
-            // CloudSim: `history[i] * vm.getMips() / hostMips`.
-            aggregate.history_newest_first[age] += if total > 0.0 { value * capacity / total } else { 0.0 };
         }
         let duration = self.migration.duration_s(entry.flavor.memory_mb);
         aggregate.max_duration_s = aggregate.max_duration_s.max(duration);

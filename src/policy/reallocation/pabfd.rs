@@ -17,9 +17,11 @@ use crate::policy::reallocation::{PlacementRequest, Reallocation};
 pub struct PowerAwareBestFitDecreasing;
 
 impl PowerAwareBestFitDecreasing {
-    /// CloudSim's `findHostForVm(vm, excludedHosts)`. CloudSim tests "overloaded after allocation" before
-    /// comparing the power increase; testing it only for hosts that would beat the best so far picks the same
-    /// host, and skips most of the (costly) detector calls.
+    /// CloudSim's `findHostForVm(vm, excludedHosts)`: the least power increase among suitable hosts not
+    /// overloaded after the allocation, ties going to the lowest host id (CloudSim scans in fleet order with a
+    /// strict `<`). CloudSim asks the (costly) detector of every suitable host; ranking the suitable hosts by
+    /// (increase, id) first and asking the detector in that order until one accepts picks the same host with
+    /// usually one detector call.
     pub fn find_host(
         round: &mut Round,
         detector: &dyn OverloadDetector,
@@ -29,33 +31,30 @@ impl PowerAwareBestFitDecreasing {
         idle_excluded: bool,
     ) -> Option<HostId> {
         let requested = round.requested_mips(vm);
-        let mut best: Option<(f64, HostId)> = None;
-        // Candidates come in any order: the least increase wins, ties going to the lowest host id (CloudSim
-        // scans in fleet order with a strict `<`).
         let mut candidates = std::mem::take(&mut round.candidates);
         round.placement_candidates(excluded, idle_excluded, &mut candidates);
+        let mut ranked = std::mem::take(&mut round.ranked);
+        ranked.clear();
         for &host in &candidates {
             if !round.is_suitable(host, vm) {
                 continue;
             }
             let round_host = &round.hosts[host as usize];
-            let empty = round_host.utilization_mips == 0.0;
-            if empty && !may_activate && round_host.list.is_empty() {
+            if round_host.utilization_mips == 0.0 && !may_activate && round_host.list.is_empty() {
                 continue;
             }
             let host_entry = round.fleet.host(host);
             let after = (round.pabfd_base_mips(host) + requested) / host_entry.total_mips();
-            let increase = host_entry.power.watts(after) - round_host.power_now_w;
-            if best.is_some_and(|(least, best_host)| (increase, host) >= (least, best_host)) {
-                continue;
-            }
-            if !empty && round.overloaded_with(host, vm, detector) {
-                continue;
-            }
-            best = Some((increase, host));
+            ranked.push((host_entry.power.watts(after) - round_host.power_now_w, host));
         }
+        ranked.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        // Hosts whose CPU use at the last update was 0 are exempt from the overload check.
+        let found = ranked.iter().map(|&(_, host)| host).find(|&host| {
+            round.hosts[host as usize].utilization_mips == 0.0 || !round.overloaded_with(host, vm, detector)
+        });
         round.candidates = candidates;
-        best.map(|(_, host)| host)
+        round.ranked = ranked;
+        found
     }
 }
 
