@@ -30,6 +30,10 @@ pub struct RoundHost {
     incoming_extra_mips: f64,
     /// The listed VMs' sums, kept up to date as VMs are added and removed.
     aggregate: Aggregate,
+    /// Each listed VM's history scaled to this host, newest first, one after another in list order (`scaled_ends[i]`
+    /// ends list entry i's), so that summing the list again after a removal divides nothing.
+    scaled: Vec<f64>,
+    scaled_ends: Vec<usize>,
     /// For a host that is idle (no VM, no CPU use at the last update): the index of its class of identical idle
     /// hosts (same power model, capacity and free RAM). Every member of a class looks the same to placement, so
     /// placement need only examine the first member it may use. `None` once a VM is placed on it.
@@ -74,6 +78,8 @@ pub struct Round<'a> {
     pub candidates: Vec<HostId>,
     pub ranked: Vec<(f64, HostId)>,
     history: Vec<f64>,
+    /// Scratch for a hypothetical VM's scaled history.
+    scaled_scratch: Vec<f64>,
 }
 
 impl<'a> Round<'a> {
@@ -100,6 +106,8 @@ impl<'a> Round<'a> {
                     required_mips: 0.0,
                     incoming_extra_mips: 0.0,
                     aggregate: Aggregate::default(),
+                    scaled: Vec::new(),
+                    scaled_ends: Vec::new(),
                     idle_class: None,
                 };
                 for &vm in &host.incoming {
@@ -120,8 +128,10 @@ impl<'a> Round<'a> {
             candidates: Vec::new(),
             ranked: Vec::new(),
             history: Vec::new(),
+            scaled_scratch: Vec::new(),
         };
         for host in 0..round.hosts.len() as HostId {
+            round.scale_list(host);
             round.recompute(host);
         }
         round.classify_idle_hosts();
@@ -253,10 +263,17 @@ impl<'a> Round<'a> {
             self.busy.push(host);
         }
         // Appending adds the VM's terms after the others: the same sums as recomputing in list order.
+        let mut scaled = std::mem::take(&mut self.hosts[host as usize].scaled);
+        let start = scaled.len();
+        self.scale_history(vm, total, &mut scaled);
         let mut aggregate = std::mem::take(&mut self.hosts[host as usize].aggregate);
-        self.add_to(&mut aggregate, vm, total);
-        self.hosts[host as usize].aggregate = aggregate;
-        self.hosts[host as usize].required_mips = self.list_required_mips(host);
+        self.add_to(&mut aggregate, vm, &scaled[start..]);
+        let round_host = &mut self.hosts[host as usize];
+        round_host.scaled_ends.push(scaled.len());
+        round_host.scaled = scaled;
+        round_host.aggregate = aggregate;
+        // One more term at the end of the list's sum, in list order.
+        self.hosts[host as usize].required_mips += self.required_mips(host, vm);
     }
 
     /// Removes `vm` from `host`'s list (selected to leave, or a placement undone).
@@ -268,6 +285,12 @@ impl<'a> Round<'a> {
             round_host.list.remove(position);
             round_host.free_memory_mb += memory;
             round_host.free_vcpus += vcpus;
+            let start = if position == 0 { 0 } else { round_host.scaled_ends[position - 1] };
+            let end = round_host.scaled_ends.remove(position);
+            round_host.scaled.drain(start..end);
+            for later in &mut round_host.scaled_ends[position..] {
+                *later -= end - start;
+            }
             self.recompute(host);
         }
     }
@@ -305,7 +328,11 @@ impl<'a> Round<'a> {
                 sum_duration_s: sum_duration,
                 count,
             };
-            self.add_to(&mut scratch, vm, total);
+            let mut scaled = std::mem::take(&mut self.scaled_scratch);
+            scaled.clear();
+            self.scale_history(vm, total, &mut scaled);
+            self.add_to(&mut scratch, vm, &scaled);
+            self.scaled_scratch = scaled;
             aggregate = scratch.history_newest_first;
             (requested_mips, max_duration, sum_duration, count) =
                 (scratch.requested_mips, scratch.max_duration_s, scratch.sum_duration_s, scratch.count);
@@ -327,21 +354,30 @@ impl<'a> Round<'a> {
         HostObservation { host, utilization, history: &self.history, migration_time_s, interval_s: self.interval_s }
     }
 
-    /// Adds `vm`'s contribution to an aggregate of a host of `total` MIPS.
-    fn add_to(&self, aggregate: &mut Aggregate, vm: VmId, total: f64) {
+    /// Appends `vm`'s history scaled to a host of `total` MIPS, newest first, to `into`: CloudSim's
+    /// `history[i] * vm.getMips() / hostMips` (a plain loop, so that it vectorises).
+    fn scale_history(&self, vm: VmId, total: f64, into: &mut Vec<f64>) {
         let entry = self.fleet.vm(vm);
         let capacity = entry.capacity_mips();
-        aggregate.requested_mips += entry.demand_mips();
         let recent = &entry.history[entry.history.len().saturating_sub(self.history_length)..];
-        let sums = &mut aggregate.history_newest_first;
-        if sums.len() < recent.len() {
-            sums.resize(recent.len(), 0.0);
-        }
         if total > 0.0 {
-            // CloudSim: `history[i] * vm.getMips() / hostMips` (a plain loop over pairs, so it vectorises).
-            for (sum, value) in sums.iter_mut().zip(recent.iter().rev()) {
-                *sum += value * capacity / total;
-            }
+            into.extend(recent.iter().rev().map(|value| value * capacity / total));
+        } else {
+            into.resize(into.len() + recent.len(), 0.0);
+        }
+    }
+
+    /// Adds `vm`'s terms to an aggregate: its history `scaled` to the host (newest first), its request, its
+    /// migration time.
+    fn add_to(&self, aggregate: &mut Aggregate, vm: VmId, scaled: &[f64]) {
+        let entry = self.fleet.vm(vm);
+        aggregate.requested_mips += entry.demand_mips();
+        let sums = &mut aggregate.history_newest_first;
+        if sums.len() < scaled.len() {
+            sums.resize(scaled.len(), 0.0);
+        }
+        for (sum, value) in sums.iter_mut().zip(scaled) {
+            *sum += value;
         }
         let duration = self.migration.duration_s(entry.flavor.memory_mb);
         aggregate.max_duration_s = aggregate.max_duration_s.max(duration);
@@ -349,16 +385,38 @@ impl<'a> Round<'a> {
         aggregate.count += 1;
     }
 
-    /// Rebuilds `host`'s cached aggregate and scheduler requirement from its list.
-    fn recompute(&mut self, host: HostId) {
+    /// Scales every listed VM's history to `host`, from scratch.
+    fn scale_list(&mut self, host: HostId) {
         let total = self.fleet.host(host).total_mips();
-        let mut aggregate = std::mem::take(&mut self.hosts[host as usize].aggregate);
-        aggregate.clear();
-        for index in 0..self.hosts[host as usize].list.len() {
-            let vm = self.hosts[host as usize].list[index];
-            self.add_to(&mut aggregate, vm, total);
+        let round_host = &mut self.hosts[host as usize];
+        let list = std::mem::take(&mut round_host.list);
+        let mut scaled = std::mem::take(&mut round_host.scaled);
+        let mut ends = std::mem::take(&mut round_host.scaled_ends);
+        scaled.clear();
+        ends.clear();
+        for &vm in &list {
+            self.scale_history(vm, total, &mut scaled);
+            ends.push(scaled.len());
         }
-        self.hosts[host as usize].aggregate = aggregate;
+        let round_host = &mut self.hosts[host as usize];
+        (round_host.list, round_host.scaled, round_host.scaled_ends) = (list, scaled, ends);
+    }
+
+    /// Rebuilds `host`'s cached aggregate and scheduler requirement from its list and their scaled histories.
+    fn recompute(&mut self, host: HostId) {
+        let round_host = &mut self.hosts[host as usize];
+        let mut aggregate = std::mem::take(&mut round_host.aggregate);
+        let scaled = std::mem::take(&mut round_host.scaled);
+        aggregate.clear();
+        let mut start = 0;
+        for (index, &end) in self.hosts[host as usize].scaled_ends.iter().enumerate() {
+            let vm = self.hosts[host as usize].list[index];
+            self.add_to(&mut aggregate, vm, &scaled[start..end]);
+            start = end;
+        }
+        let round_host = &mut self.hosts[host as usize];
+        round_host.scaled = scaled;
+        round_host.aggregate = aggregate;
         self.hosts[host as usize].required_mips = self.list_required_mips(host);
     }
 }

@@ -13,8 +13,18 @@ impl Simulation<'_> {
         let utilization: Vec<f64> = self.fleet.hosts.iter().map(|host| host.utilization_mips).collect();
         let interval_s = self.scenario.interval.as_secs_f64();
         let plan = consolidator.plan(&self.fleet, &utilization, &self.scenario.migration, interval_s);
+        // CloudSim updates both hosts as each migration starts. A ledger's records at one instant replace each
+        // other (only the first counts transitions, and every host the tick updated has its first record already),
+        // so updating each touched host once, after all of the round's migrations have started, records the same.
+        let mut touched = Vec::with_capacity(2 * plan.len());
         for (vm, target) in plan {
-            self.start_migration(vm, target);
+            self.start_migration(vm, target, &mut touched);
+        }
+        touched.sort_unstable();
+        touched.dedup();
+        for host in touched {
+            self.update_host(host);
+            self.refresh(host);
         }
     }
 
@@ -34,7 +44,8 @@ impl Simulation<'_> {
         }
     }
 
-    fn start_migration(&mut self, vm: VmId, target: HostId) {
+    /// Starts `vm`'s migration to `target`; the hosts whose state it changes are added to `touched`, to update.
+    fn start_migration(&mut self, vm: VmId, target: HostId, touched: &mut Vec<HostId>) {
         let Some(source) = self.fleet.vm(vm).host else { return };
         if source == target || !self.fleet.host(target).present {
             return;
@@ -42,19 +53,14 @@ impl Simulation<'_> {
         // CloudSim can issue a second move for a VM whose first one it issued in the same round: the VM ends on
         // the second target and both count.
         if let Some(earlier) = self.fleet.abandon_migration(vm) {
-            self.update_host(earlier.target);
-            self.refresh(earlier.target);
+            touched.push(earlier.target);
         }
         let duration = self.scenario.migration.duration(self.fleet.vm(vm).flavor.memory_mb);
         let ends = self.now.plus_ms(duration.as_ms());
         self.fleet.start_migration(vm, target, self.now, ends);
         self.counters.migrations += 1;
         self.internal.schedule(ends, Internal::MigrationEnd(vm));
-        // CloudSim updates both hosts when a migration starts (same time: the records are replaced).
-        self.update_host(source);
-        self.update_host(target);
-        self.refresh(source);
-        self.refresh(target);
+        touched.extend([source, target]);
     }
 
     /// A migration ends: update every host as it stood (CloudSim updates before applying the move), move the
