@@ -54,12 +54,11 @@ pub fn plan(consolidator: &mut Consolidator, round: &mut Round) -> Vec<(VmId, Ho
 /// One VM picked by the selector among `host`'s VMs that are not migrating, or `None`.
 fn select_one(consolidator: &mut Consolidator, round: &Round, host: HostId) -> Option<VmId> {
     let fleet = round.fleet;
-    let candidates: Vec<VmCandidate> = round.hosts[host as usize]
-        .list
-        .iter()
-        .filter(|&&vm| !fleet.vm(vm).is_migrating())
-        .map(|&vm| VmCandidate::of(vm, fleet.vm(vm)))
-        .collect();
+    let list = &round.hosts[host as usize].list;
+    // Sized up front: collecting from a filter would grow the vector step by step, on every selection.
+    let mut candidates: Vec<VmCandidate> = Vec::with_capacity(list.len());
+    candidates
+        .extend(list.iter().filter(|&&vm| !fleet.vm(vm).is_migrating()).map(|&vm| VmCandidate::of(vm, fleet.vm(vm))));
     if candidates.is_empty() {
         return None;
     }
