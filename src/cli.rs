@@ -118,6 +118,9 @@ pub struct RunArgs {
 pub struct InspectArgs {
     /// Instance-event trace (StarCompactor CSV in either layout, or JSON lines).
     pub trace: PathBuf,
+    /// Machine-event trace of the same cloud: adds the fleet's vCPU capacity per day.
+    #[arg(long)]
+    pub machines: Option<PathBuf>,
     /// Also write the tables as one Arrow IPC file.
     #[arg(long)]
     pub out: Option<PathBuf>,
@@ -269,9 +272,18 @@ fn inspect(args: InspectArgs) -> Result<(), Failure> {
             out.parent().filter(|parent| !parent.as_os_str().is_empty()).unwrap_or(Path::new(".")),
         )?;
     }
-    let trace = trace::read_instance_trace(&args.trace, ReadOptions { lenient: args.lenient })?;
+    let options = ReadOptions { lenient: args.lenient };
+    let trace = trace::read_instance_trace(&args.trace, options)?;
     report_skipped(&trace.source, trace.skipped.len());
-    let report = crate::inspect::analyse(&trace);
+    let machines = match &args.machines {
+        Some(path) => {
+            let machines = trace::read_machine_trace(path, options)?;
+            report_skipped(&machines.source, machines.skipped.len());
+            Some(machines)
+        }
+        None => None,
+    };
+    let report = crate::inspect::analyse_with_machines(&trace, machines.as_ref());
     println!("{report}");
     if let Some(out) = &args.out {
         report.write_arrow(out).with_context(|| format!("--out {}", out.display()))?;

@@ -2,9 +2,14 @@
 //!
 //! [`analyse`] reproduces, from an [`InstanceTrace`], what `ChameleonKVMCloudTraces_2018_11_16.ipynb` and
 //! `ChameleonKVMCloudTraces.ipynb` show: the time span, events by type and result, the flavor mix, the
-//! lifetime histogram with the notebook's power-of-two bins, arrivals by hour of day, and (not in the notebooks,
-//! but what a simulator needs to size a fleet) the peak number of concurrent instances and vCPUs.
+//! lifetime histogram with the notebook's power-of-two bins, arrivals by hour of day and by day of week, the
+//! notebook's daily "usage" numerator (vCPUs of the instances active each day), and (not in the notebooks, but
+//! what a simulator needs to size a fleet) concurrent instances and vCPUs: the peaks, and each day's peak, against
+//! the capacity the machine events give ([`analyse_with_machines`]).
 //! `docs/inspect.md` explains each table and the Arrow layout of [`TraceReport::write_arrow`].
+
+mod capacity;
+mod concurrency;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -18,12 +23,42 @@ use comfy_table::{presets, CellAlignment, Table};
 
 use crate::output::atomic::write_atomically;
 use crate::time::{format_unix_ms, MS_PER_HOUR};
-use crate::trace::{Action, InstanceTrace};
+use crate::trace::{Action, InstanceTrace, MachineTrace};
 
 /// Number of lifetime bins: `(0,1]`, `(1,2]`, `(2,4]`, ..., `(16384,32768]`, as in the notebook's `pd.cut`.
 pub const LIFETIME_BIN_COUNT: usize = 16;
 
 const MS_PER_DAY: i64 = 24 * MS_PER_HOUR;
+
+/// Days of the week in `arrivals_by_weekday` order (ISO: Monday first).
+pub const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+
+/// A run of UTC days: `first_day` (days since 1970-01-01) and the `count` days from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct DayRange {
+    first_day: i64,
+    count: usize,
+}
+
+impl DayRange {
+    /// The days from the one holding `first_ms` to the one holding `last_ms` (Unix ms), both included.
+    fn spanning(first_ms: i64, last_ms: i64) -> DayRange {
+        let first_day = first_ms.div_euclid(MS_PER_DAY);
+        let count = (last_ms.div_euclid(MS_PER_DAY) - first_day + 1).max(0) as usize;
+        DayRange { first_day, count }
+    }
+
+    /// The index in the range of the day holding `unix_ms` (0 before the range).
+    fn index(&self, unix_ms: i64) -> usize {
+        (unix_ms.div_euclid(MS_PER_DAY) - self.first_day).max(0) as usize
+    }
+}
+
+/// `YYYY-MM-DD` of a day given as days since 1970-01-01.
+pub fn day_label(day: i64) -> String {
+    chrono::DateTime::from_timestamp(day * (MS_PER_DAY / 1000), 0)
+        .map_or_else(|| format!("day {day}"), |datetime| datetime.format("%Y-%m-%d").to_string())
+}
 
 /// Successful and failed rows of one event name.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -71,6 +106,22 @@ pub struct LifetimeUnbinned {
     pub missing_build_or_terminate: u64,
 }
 
+/// One value per UTC day, from the day of the trace's first finish to the day of its last.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct DailySeries {
+    /// The first day, as days since 1970-01-01 (`None` for an empty trace, whose series are empty).
+    pub first_day: Option<i64>,
+    /// Highest number of concurrent instances during the day (the level carried in from the day before counts).
+    pub peak_instances: Vec<u64>,
+    /// Highest number of concurrent vCPUs during the day.
+    pub peak_vcpus: Vec<u64>,
+    /// vCPUs of the distinct instances with a successful event finishing that day: the numerator of the
+    /// notebook's daily "usage" (an activity measure, not concurrency).
+    pub active_vcpus: Vec<u64>,
+    /// vCPUs of the hosts present at the end of the day, when machine events were given.
+    pub capacity_vcpus: Option<Vec<u64>>,
+}
+
 /// What [`analyse`] found. Independent of how the trace was interned (event-name and instance order), so two
 /// readings of the same rows compare equal.
 #[derive(Clone, Debug, PartialEq)]
@@ -91,11 +142,14 @@ pub struct TraceReport {
     pub lifetime_unbinned: LifetimeUnbinned,
     /// Successful build finishes per hour of day (UTC, the trace's clock), index 0..=23.
     pub arrivals_by_hour: [u64; 24],
+    /// Successful build finishes per day of the week (UTC), Monday first ([`WEEKDAYS`]).
+    pub arrivals_by_weekday: [u64; 7],
     pub peak_instances: u64,
     /// First time (Unix ms) the instance peak was reached.
     pub peak_instances_at_ms: Option<i64>,
     pub peak_vcpus: u64,
     pub peak_vcpus_at_ms: Option<i64>,
+    pub daily: DailySeries,
 }
 
 /// Per-instance first successful build and last successful terminate, the basis of lifetimes and peaks.
@@ -108,9 +162,18 @@ struct Lifespan {
 /// Computes the notebook statistics of `trace`. Linear in the rows plus one sort of the arrivals and
 /// departures, so a 237k-row trace takes a few milliseconds.
 pub fn analyse(trace: &InstanceTrace) -> TraceReport {
+    analyse_with_machines(trace, None)
+}
+
+/// [`analyse`], plus the daily capacity (`DailySeries::capacity_vcpus`) of the fleet `machines` describes.
+pub fn analyse_with_machines(trace: &InstanceTrace, machines: Option<&MachineTrace>) -> TraceReport {
     let (first_finish_ms, last_finish_ms) = match trace.span_ms() {
         Some((first, last)) => (Some(first), Some(last)),
         None => (None, None),
+    };
+    let days = match (first_finish_ms, last_finish_ms) {
+        (Some(first), Some(last)) => DayRange::spanning(first, last),
+        _ => DayRange { first_day: 0, count: 0 },
     };
     let span_days = match (first_finish_ms, last_finish_ms) {
         (Some(first), Some(last)) => (last - first) as f64 / MS_PER_DAY as f64,
@@ -121,6 +184,10 @@ pub fn analyse(trace: &InstanceTrace) -> TraceReport {
     let mut by_event = vec![[0u64; 2]; trace.event_names.len()];
     let mut lifespans = vec![Lifespan::default(); trace.instances.len()];
     let mut arrivals_by_hour = [0u64; 24];
+    let mut arrivals_by_weekday = [0u64; 7];
+    let mut active_vcpus = vec![0u64; days.count];
+    // The last day each instance was counted active on (records come in finish order, so days only grow).
+    let mut last_active_day = vec![usize::MAX; trace.instances.len()];
     for record in &trace.records {
         if let Some(counts) = by_event.get_mut(record.event as usize) {
             counts[usize::from(!record.success)] += 1;
@@ -129,10 +196,20 @@ pub fn analyse(trace: &InstanceTrace) -> TraceReport {
             continue;
         }
         let Some(lifespan) = lifespans.get_mut(record.instance as usize) else { continue };
+        let day = days.index(record.finish_ms);
+        if last_active_day[record.instance as usize] != day {
+            last_active_day[record.instance as usize] = day;
+            let vcpus = trace.instances[record.instance as usize].flavor.map_or(0, |flavor| flavor.vcpus);
+            if let Some(active) = active_vcpus.get_mut(day) {
+                *active += u64::from(vcpus);
+            }
+        }
         match record.action {
             Action::Create => {
                 let hour = record.finish_ms.rem_euclid(MS_PER_DAY) / MS_PER_HOUR;
                 arrivals_by_hour[hour as usize] += 1;
+                // 1970-01-01 was a Thursday (index 3 from Monday).
+                arrivals_by_weekday[(record.finish_ms.div_euclid(MS_PER_DAY) + 3).rem_euclid(7) as usize] += 1;
                 // Records are sorted by finish time, so the first one seen is the earliest.
                 lifespan.build_ms.get_or_insert(record.finish_ms);
             }
@@ -156,7 +233,15 @@ pub fn analyse(trace: &InstanceTrace) -> TraceReport {
 
     let flavors = flavor_mix(trace);
     let (lifetime_bins, lifetime_unbinned) = lifetime_histogram(&lifespans);
-    let peaks = peaks(trace, &lifespans);
+    let concurrency = concurrency::concurrency(trace, &lifespans, days);
+    let peaks = concurrency.peaks;
+    let daily = DailySeries {
+        first_day: first_finish_ms.map(|_| days.first_day),
+        peak_instances: concurrency.daily_instances,
+        peak_vcpus: concurrency.daily_vcpus,
+        active_vcpus,
+        capacity_vcpus: machines.map(|machines| capacity::daily_capacity(machines, days)),
+    };
 
     TraceReport {
         first_finish_ms,
@@ -169,10 +254,12 @@ pub fn analyse(trace: &InstanceTrace) -> TraceReport {
         lifetime_bins,
         lifetime_unbinned,
         arrivals_by_hour,
+        arrivals_by_weekday,
         peak_instances: peaks.instances,
         peak_instances_at_ms: peaks.instances_at_ms,
         peak_vcpus: peaks.vcpus,
         peak_vcpus_at_ms: peaks.vcpus_at_ms,
+        daily,
     }
 }
 
@@ -232,51 +319,6 @@ fn lifetime_histogram(lifespans: &[Lifespan]) -> (Vec<LifetimeBin>, LifetimeUnbi
         }
     }
     (bins, unbinned)
-}
-
-struct Peaks {
-    instances: u64,
-    instances_at_ms: Option<i64>,
-    vcpus: u64,
-    vcpus_at_ms: Option<i64>,
-}
-
-/// Sweeps arrivals (+) and departures (−). Each instance arrives at its first successful build finish and
-/// leaves at its last successful terminate finish if that is not earlier; without a terminate it stays to the
-/// end; without a build it is never counted. At equal times departures are applied first, so a VM that
-/// leaves the second another arrives is not counted together with it (Nova frees the resources at that time).
-fn peaks(trace: &InstanceTrace, lifespans: &[Lifespan]) -> Peaks {
-    // (time, 0 = departure / 1 = arrival, vcpus): sorting the tuples puts departures first at equal times.
-    let mut changes: Vec<(i64, u8, u64)> = Vec::with_capacity(2 * lifespans.len());
-    for (instance, lifespan) in trace.instances.iter().zip(lifespans) {
-        let Some(build) = lifespan.build_ms else { continue };
-        let vcpus = instance.flavor.map_or(0, |flavor| u64::from(flavor.vcpus));
-        changes.push((build, 1, vcpus));
-        if let Some(terminate) = lifespan.terminate_ms.filter(|&terminate| terminate >= build) {
-            changes.push((terminate, 0, vcpus));
-        }
-    }
-    changes.sort_unstable();
-    let mut peaks = Peaks { instances: 0, instances_at_ms: None, vcpus: 0, vcpus_at_ms: None };
-    let (mut instances, mut vcpus) = (0u64, 0u64);
-    for (time, kind, change) in changes {
-        if kind == 0 {
-            instances -= 1;
-            vcpus -= change;
-            continue;
-        }
-        instances += 1;
-        vcpus += change;
-        if instances > peaks.instances {
-            peaks.instances = instances;
-            peaks.instances_at_ms = Some(time);
-        }
-        if vcpus > peaks.vcpus {
-            peaks.vcpus = vcpus;
-            peaks.vcpus_at_ms = Some(time);
-        }
-    }
-    peaks
 }
 
 fn format_optional_time(unix_ms: Option<i64>) -> String {
@@ -351,6 +393,45 @@ impl fmt::Display for TraceReport {
         }
         writeln!(f, "{arrivals}\n")?;
 
+        writeln!(f, "Arrivals (successful build finishes) by day of week, UTC")?;
+        let mut weekdays = new_table(&["day", "builds"]);
+        for (day, count) in WEEKDAYS.iter().zip(&self.arrivals_by_weekday) {
+            weekdays.add_row(vec![day.to_string(), count.to_string()]);
+        }
+        writeln!(f, "{weekdays}\n")?;
+
+        let daily = &self.daily;
+        writeln!(f, "Daily series ({} days; every day in --out)", daily.peak_instances.len())?;
+        let mut series = new_table(&["", "highest", "on"]);
+        let first_day = daily.first_day.unwrap_or(0);
+        let highest = |values: &[u64]| -> (String, String) {
+            match values.iter().enumerate().max_by_key(|(index, value)| (**value, std::cmp::Reverse(*index))) {
+                Some((index, value)) => (value.to_string(), day_label(first_day + index as i64)),
+                None => ("-".to_string(), "-".to_string()),
+            }
+        };
+        for (name, values) in [
+            ("peak concurrent instances", &daily.peak_instances),
+            ("peak concurrent vCPUs", &daily.peak_vcpus),
+            ("vCPUs of instances active that day", &daily.active_vcpus),
+        ] {
+            let (value, day) = highest(values);
+            series.add_row(vec![name.to_string(), value, day]);
+        }
+        writeln!(f, "{series}\n")?;
+        if let Some(capacity) = &daily.capacity_vcpus {
+            writeln!(f, "Capacity (vCPUs of present hosts at the end of the day, from the machine events)")?;
+            let mut changes = new_table(&["from", "vCPUs"]);
+            let mut previous = None;
+            for (index, &value) in capacity.iter().enumerate() {
+                if previous != Some(value) {
+                    changes.add_row(vec![day_label(first_day + index as i64), value.to_string()]);
+                    previous = Some(value);
+                }
+            }
+            writeln!(f, "{changes}\n")?;
+        }
+
         writeln!(f, "Peak concurrency (departures before arrivals at equal times)")?;
         let mut peaks = new_table(&["", "peak", "first reached"]);
         peaks.add_row(vec![
@@ -416,6 +497,24 @@ impl TraceReport {
         rows.push("lifetime_hours", "missing_build_or_terminate", None, unbinned.missing_build_or_terminate as f64);
         for (hour, count) in self.arrivals_by_hour.iter().enumerate() {
             rows.push("arrivals_by_hour", format!("{hour:02}"), None, *count as f64);
+        }
+        for (day, count) in WEEKDAYS.iter().zip(&self.arrivals_by_weekday) {
+            rows.push("arrivals_by_weekday", *day, None, *count as f64);
+        }
+        let daily = &self.daily;
+        let first_day = daily.first_day.unwrap_or(0);
+        let mut daily_tables = vec![
+            ("daily_peak_instances", &daily.peak_instances),
+            ("daily_peak_vcpus", &daily.peak_vcpus),
+            ("daily_active_vcpus", &daily.active_vcpus),
+        ];
+        if let Some(capacity) = &daily.capacity_vcpus {
+            daily_tables.push(("daily_capacity_vcpus", capacity));
+        }
+        for (table, values) in daily_tables {
+            for (index, value) in values.iter().enumerate() {
+                rows.push(table, day_label(first_day + index as i64), None, *value as f64);
+            }
         }
         rows.push("peaks", "instances", None, self.peak_instances as f64);
         rows.push("peaks", "vcpus", None, self.peak_vcpus as f64);
@@ -572,6 +671,14 @@ mod tests {
         hours[12] = 1;
         hours[16] = 1;
         assert_eq!(report.arrivals_by_hour, hours);
+        // 2015-09-17 was a Thursday.
+        assert_eq!(report.arrivals_by_weekday, [0, 0, 0, 4, 0, 0, 0]);
+        // One day; active: instances 0, 1, 2, 4 (successful events), 1 + 4 + 4 + 1 vCPUs; instance 3 has a
+        // successful terminate but no flavor (0 vCPU).
+        assert_eq!(report.daily.first_day, Some(DAY0 / MS_PER_DAY));
+        assert_eq!(report.daily.active_vcpus, vec![10]);
+        assert_eq!((report.daily.peak_instances.clone(), report.daily.peak_vcpus.clone()), (vec![2], vec![5]));
+        assert_eq!(report.daily.capacity_vcpus, None);
 
         // Timeline: 08:00 +1 (1 inst, 4 vCPU), 08:30 +1 (2, 5), 10:30 −1 (1, 4), 12:00 −1 then +1 (1, 4),
         // 16:05 +1 (2, 5), 16:35 −1. Peak 2 instances first at 08:30; peak 5 vCPUs first at 08:30.
@@ -618,7 +725,7 @@ mod tests {
         let rows = [(0, BUILD, DAY0 + 8 * H, true), (0, TERMINATE, DAY0 + 11 * H, true)];
         let report = analyse(&tiny_trace(&rows, &[Some(KVM_SMALL)]));
         let text = report.to_string();
-        for section in ["Summary", "Events", "Flavor mix", "Lifetime", "Arrivals", "Peak"] {
+        for section in ["Summary", "Events", "Flavor mix", "Lifetime", "Arrivals", "day of week", "Daily", "Peak"] {
             assert!(text.contains(section), "missing section {section} in\n{text}");
         }
         assert!(text.contains("(2,4]"));
@@ -653,6 +760,52 @@ mod tests {
         assert_eq!(value.value(row), 1.0);
         let row = find("summary", "first_finish_unix_ms", None).context("summary row")?;
         assert_eq!(value.value(row), (DAY0 + 8 * H) as f64);
+        let row = find("arrivals_by_weekday", "Thu", None).context("weekday row")?;
+        assert_eq!(value.value(row), 1.0);
+        let row = find("daily_active_vcpus", "2015-09-17", None).context("daily row")?;
+        assert_eq!(value.value(row), 1.0);
+        assert!(find("daily_capacity_vcpus", "2015-09-17", None).is_none(), "no machine events, no capacity");
+        Ok(())
+    }
+
+    #[test]
+    fn active_vcpus_count_each_instance_once_a_day_and_capacity_comes_from_machine_events() -> anyhow::Result<()> {
+        use crate::trace::{HostCapacity, MachineEventKind, MachineRecord, MachineTrace};
+        // Instance 0 (1 vCPU): built day 0, rebooted and terminated day 2 (two events that day: counted once).
+        // Instance 1 (4 vCPU): a failed build on day 1 (not active), built on day 2. Day 1: nobody active.
+        let rows = [
+            (0, BUILD, DAY0 + H, true),
+            (1, BUILD, DAY0 + 24 * H + H, false),
+            (0, "compute_reboot_instance", DAY0 + 48 * H + H, true),
+            (1, BUILD, DAY0 + 48 * H + 2 * H, true),
+            (0, TERMINATE, DAY0 + 48 * H + 3 * H, true),
+        ];
+        let trace = tiny_trace(&rows, &[Some(KVM_SMALL), Some(KVM_LARGE)]);
+        // One 48-vCPU host from before the trace, deleted on day 1 at noon: capacity 48 at the end of day 0, then 0.
+        let host = |time_ms, kind| MachineRecord {
+            host: 0,
+            time_ms,
+            kind,
+            capacity: HostCapacity { vcpus: Some(48), memory_mb: None, disk_gb: None },
+            rack: None,
+            line: 0,
+        };
+        let machines = MachineTrace {
+            hosts: vec!["h".to_string()],
+            records: vec![host(DAY0 - H, MachineEventKind::Create), host(DAY0 + 36 * H, MachineEventKind::Delete)],
+            ..Default::default()
+        };
+        let report = analyse_with_machines(&trace, Some(&machines));
+        assert_eq!(report.daily.active_vcpus, vec![1, 0, 5]);
+        assert_eq!(report.daily.capacity_vcpus, Some(vec![48, 0, 0]));
+        assert_eq!(report.arrivals_by_weekday, [0, 0, 0, 1, 0, 1, 0]); // Thursday, Saturday
+        let text = report.to_string();
+        assert!(text.contains("Capacity") && text.contains("2015-09-18"), "capacity changes in\n{text}");
+
+        let batch = report.to_record_batch()?;
+        let table = batch.column(0).as_any().downcast_ref::<StringArray>().context("table column")?;
+        let capacity_rows = (0..batch.num_rows()).filter(|&row| table.value(row) == "daily_capacity_vcpus").count();
+        assert_eq!(capacity_rows, 3);
         Ok(())
     }
 

@@ -60,6 +60,9 @@ pub struct TickSample {
     pub capacity_vcpus: f64,
     pub booked_vcpus: f64,
     pub allocatable_vcpus: f64,
+    /// Achieved oversubscription over the hosts holding VMs ([`crate::metrics::oversubscription::achieved_ratios`]).
+    pub oversubscription_ratio: f64,
+    pub memory_oversubscription_ratio: f64,
     pub power_w: f64,
 }
 
@@ -337,6 +340,7 @@ impl<'a> Simulation<'a> {
         }
         if let Some(series) = self.timeseries.as_mut().filter(|_| self.scenario.timeseries) {
             let in_flight = self.fleet.hosts.iter().map(|host| host.incoming.len() as u32).sum();
+            let ratios = crate::metrics::oversubscription::achieved_ratios(&self.fleet.hosts);
             series.ticks.push(TickSample {
                 time_s: self.now.as_secs_f64(),
                 present_hosts: totals.present.round() as u32,
@@ -349,6 +353,8 @@ impl<'a> Simulation<'a> {
                 capacity_vcpus: totals.capacity_vcpus,
                 booked_vcpus: totals.booked_vcpus,
                 allocatable_vcpus: totals.allocatable_vcpus,
+                oversubscription_ratio: ratios.cpu,
+                memory_oversubscription_ratio: ratios.memory,
                 power_w: totals.power_w,
             });
         }

@@ -223,9 +223,15 @@ fn synth_then_inspect_round_trip() {
     let tables = dir.path().join("tables.arrow");
     fleetsim()
         .args(["inspect", trace.to_str().unwrap(), "--out", tables.to_str().unwrap()])
+        .args(["--machines", dir.path().join("tiny-machines.csv").to_str().unwrap()])
         .assert()
         .success()
-        .stdout(predicate::str::contains("Flavor mix").and(predicate::str::contains("m1.large")));
+        .stdout(
+            predicate::str::contains("Flavor mix")
+                .and(predicate::str::contains("m1.large"))
+                .and(predicate::str::contains("Capacity"))
+                .and(predicate::str::contains("2017-07-14")),
+        );
     let batch = read_runs(&tables);
     assert!(batch.column_by_name("table").is_some() && batch.num_rows() > 20);
     fleetsim()

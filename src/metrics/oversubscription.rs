@@ -7,7 +7,9 @@
 //!   (free capacity was over-estimated: the SLO risk); a *decrease* when the new free capacity falls below
 //!   `free(i−1) − corr` (capacity handed out then taken back). Each is summed in units of the host's cores
 //!   (divided by its config), mispredictions as absolute values.
+//! - [`achieved_ratios`]: the same ratio at one instant, for `timeseries.arrow`.
 
+use crate::fleet::Host;
 use crate::policy::oversubscription::PerResource;
 
 /// Ratios are kept in a histogram of this resolution, so that the p95 needs no per-sample memory.
@@ -114,6 +116,28 @@ impl OversubscriptionLedger {
     }
 }
 
+/// The achieved oversubscription ratios of the fleet at one instant, as the ledger samples them at the end of
+/// each occurrence: over the present hosts holding VMs (vCPUs booked), the mean of (booked + free) / physical
+/// capacity, where booked + free is what the host may book now, or what it has booked if that is more (a machine
+/// event may have shrunk it below its booking). CPU in vCPUs per core, memory in MB per MB; both 0 when no host
+/// holds VMs.
+pub fn achieved_ratios<'a>(hosts: impl IntoIterator<Item = &'a Host>) -> PerResource {
+    let (mut sum, mut count) = (PerResource::default(), 0u32);
+    for host in hosts {
+        let (cores, memory_mb) = (f64::from(host.capacity.vcpus), host.capacity.memory_mb as f64);
+        if !host.present || host.booked.vcpus == 0 || cores <= 0.0 || memory_mb <= 0.0 {
+            continue;
+        }
+        sum.cpu += host.allocatable.vcpus.max(host.booked.vcpus as f64) / cores;
+        sum.memory += host.allocatable.memory_mb.max(host.booked.memory_mb as f64) / memory_mb;
+        count += 1;
+    }
+    if count == 0 {
+        return PerResource::default();
+    }
+    PerResource { cpu: sum.cpu / f64::from(count), memory: sum.memory / f64::from(count) }
+}
+
 /// The p-th percentile (NumPy's interpolation) of a few values, reordering them; 0 for none. Linear time.
 pub fn percentile_unsorted(values: &mut [f64], p: f64) -> f64 {
     if values.is_empty() {
@@ -179,6 +203,35 @@ mod tests {
         ledger.record(&mut host, &outcome(4.0, 6.0, 3.0));
         assert!((ledger.mispredictions - 0.1).abs() < 1e-12);
         assert_eq!(ledger.violations, 0.0);
+    }
+
+    #[test]
+    fn achieved_ratios_average_the_hosts_holding_vms() {
+        use crate::fleet::host::{Allocatable, Booked, Capacity};
+        use crate::power::PowerModel;
+        let host = |present: bool, booked: (u64, u64), allocatable: (f64, f64)| {
+            let capacity = Capacity { vcpus: 4, memory_mb: 1000, disk_gb: 10 };
+            let mut host = Host::new("h".to_string(), capacity, 1000.0, PowerModel::default());
+            host.present = present;
+            host.booked = Booked { vcpus: booked.0, memory_mb: booked.1, disk_gb: 0 };
+            host.allocatable = Allocatable { vcpus: allocatable.0, memory_mb: allocatable.1, disk_gb: 10.0 };
+            host
+        };
+        let hosts = [
+            // Nova's static ratios (16, 1.5) on 4 cores and 1000 MB: 64 / 4 = 16, 1500 / 1000 = 1.5.
+            host(true, (8, 800), (64.0, 1500.0)),
+            // A dynamic estimate: booked 2 + free 4 = 6 of 4 cores = 1.5; 2000 of 1000 MB = 2.
+            host(true, (2, 500), (6.0, 2000.0)),
+            // Shrunk below its booking: the booking counts, 10 / 4 = 2.5 and 1000 / 1000 = 1.
+            host(true, (10, 1000), (8.0, 900.0)),
+            // Holding no VMs, or deleted: not counted.
+            host(true, (0, 0), (64.0, 1500.0)),
+            host(false, (8, 800), (64.0, 1500.0)),
+        ];
+        let ratios = achieved_ratios(&hosts);
+        assert!((ratios.cpu - (16.0 + 1.5 + 2.5) / 3.0).abs() < 1e-12);
+        assert!((ratios.memory - (1.5 + 2.0 + 1.0) / 3.0).abs() < 1e-12);
+        assert_eq!(achieved_ratios(&hosts[3..]), PerResource::default());
     }
 
     #[test]

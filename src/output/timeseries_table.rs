@@ -33,6 +33,8 @@ pub fn timeseries_batch(
         ("capacity_vcpus", float64(|sample| sample.capacity_vcpus)),
         ("booked_vcpus", float64(|sample| sample.booked_vcpus)),
         ("allocatable_vcpus", float64(|sample| sample.allocatable_vcpus)),
+        ("oversubscription_ratio", float64(|sample| sample.oversubscription_ratio)),
+        ("memory_oversubscription_ratio", float64(|sample| sample.memory_oversubscription_ratio)),
         ("power_w", float64(|sample| sample.power_w)),
     ];
     let fields: Vec<Field> =
