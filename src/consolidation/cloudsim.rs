@@ -58,7 +58,7 @@ fn select_one(consolidator: &mut Consolidator, round: &Round, host: HostId) -> O
         .list
         .iter()
         .filter(|&&vm| !fleet.vm(vm).is_migrating())
-        .map(|&vm| VmCandidate::of(vm, fleet.vm(vm)))
+        .map(|&vm| VmCandidate::of(vm, fleet.vm(vm), round.migration))
         .collect();
     if candidates.is_empty() {
         return None;
