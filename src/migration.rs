@@ -49,6 +49,29 @@ impl MigratingVm {
     }
 }
 
+/// A VM's last migration-time estimate and what it was computed from (demand, RAM, vCPUs).
+#[derive(Clone, Debug)]
+pub struct EstimateMemo(std::cell::Cell<((f64, u64, u32), f64)>);
+
+impl Default for EstimateMemo {
+    fn default() -> Self {
+        EstimateMemo(std::cell::Cell::new(((f64::NAN, 0, 0), 0.0)))
+    }
+}
+
+impl EstimateMemo {
+    /// The remembered estimate if it was computed from `key`, else `compute()`'s, remembered.
+    fn get_or(&self, key: (f64, u64, u32), compute: impl FnOnce() -> f64) -> f64 {
+        let (known, estimate) = self.0.get();
+        if known == key {
+            return estimate;
+        }
+        let estimate = compute();
+        self.0.set((key, estimate));
+        estimate
+    }
+}
+
 /// How a migration ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MigrationOutcome {
@@ -183,8 +206,8 @@ impl MigrationConfig {
         }
     }
 
-    // The consolidation round asks for estimates once per VM and host it looks at: a `match` the compiler can
-    // inline rather than a call through `model()`.
+    // The consolidation round asks for estimates once per VM and host it looks at, and every host update for
+    // the penalty: a `match` the compiler can inline rather than a call through `model()`.
 
     /// [`MigrationModel::estimated_duration_s`].
     pub fn estimated_duration_s(&self, vm: &MigratingVm) -> f64 {
@@ -194,9 +217,24 @@ impl MigrationConfig {
         }
     }
 
+    /// [`MigrationConfig::estimated_duration_s`] of fleet VM `vm`, remembered in the VM until its demand or
+    /// flavor changes: a consolidation round asks for the same VM's estimate once per host it tries it on.
+    pub fn estimated_duration_of(&self, vm: &Vm) -> f64 {
+        match self {
+            MigrationConfig::RamOverBandwidth(model) => model.estimated_duration_s(&MigratingVm::of(vm)),
+            MigrationConfig::PreCopy(model) => {
+                let key = (vm.demand_fraction, vm.flavor.memory_mb, vm.flavor.vcpus);
+                vm.migration_estimate.get_or(key, || model.estimated_duration_s(&MigratingVm::of(vm)))
+            }
+        }
+    }
+
     /// [`MigrationModel::cpu_penalty`].
     pub fn cpu_penalty(&self) -> f64 {
-        self.model().cpu_penalty()
+        match self {
+            MigrationConfig::RamOverBandwidth(model) => model.cpu_penalty(),
+            MigrationConfig::PreCopy(model) => model.cpu_penalty(),
+        }
     }
 }
 

@@ -4,7 +4,7 @@
 //! migrations the round decides.
 
 use crate::fleet::{Fleet, HostId, VmId};
-use crate::migration::{MigratingVm, MigrationConfig};
+use crate::migration::MigrationConfig;
 use crate::policy::overload::{HostObservation, OverloadDetector};
 use crate::policy::Semantics;
 
@@ -338,7 +338,7 @@ impl<'a> Round<'a> {
             // CloudSim: `history[i] * vm.getMips() / hostMips`.
             aggregate.history_newest_first[age] += if total > 0.0 { value * capacity / total } else { 0.0 };
         }
-        let duration = self.migration.estimated_duration_s(&MigratingVm::of(entry));
+        let duration = self.migration.estimated_duration_of(entry);
         aggregate.max_duration_s = aggregate.max_duration_s.max(duration);
         aggregate.sum_duration_s += duration;
         aggregate.count += 1;

@@ -60,6 +60,8 @@ pub struct Vm {
     pub migration: Option<Migration>,
     /// The scenario's own page-dirtying rate for this VM (per vCPU at full load), for the pre-copy model.
     pub dirty_pages_per_s: Option<f64>,
+    /// The migration model's last estimate of moving this VM (policies ask for it many times per round).
+    pub migration_estimate: crate::migration::EstimateMemo,
 }
 
 impl Vm {
@@ -76,6 +78,7 @@ impl Vm {
             history: Vec::new(),
             migration: None,
             dirty_pages_per_s: None,
+            migration_estimate: Default::default(),
         }
     }
 

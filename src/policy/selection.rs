@@ -17,7 +17,7 @@ use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 
 use crate::fleet::VmId;
-use crate::migration::{MigratingVm, MigrationConfig};
+use crate::migration::MigrationConfig;
 use crate::policy::Semantics;
 
 /// What a selector sees of one VM on the host.
@@ -44,7 +44,7 @@ impl<'a> VmCandidate<'a> {
             capacity_mips: entry.capacity_mips(),
             utilization: entry.demand_fraction,
             history: &entry.history,
-            migration_time_s: migration.estimated_duration_s(&MigratingVm::of(entry)),
+            migration_time_s: migration.estimated_duration_of(entry),
         }
     }
 }

@@ -88,10 +88,24 @@ impl Simulation<'_> {
                 self.start_migration(vm, target);
             }
         } else {
+            let mut touched = Vec::new();
             for (vm, target) in plan {
-                self.request_migration(vm, target);
+                self.request_migration(vm, target, &mut touched);
             }
-            self.start_waiting_migrations();
+            self.start_waiting_migrations(&mut touched);
+            self.update_touched(touched);
+        }
+    }
+
+    /// Updates and refreshes each host of `touched` once. The hosts changed at this instant, after a first
+    /// update at it (the tick's, or the one before a migration's end); a second update at the same time only
+    /// replaces the ledgers' record, so updating each once, last, records what updating at every change would.
+    fn update_touched(&mut self, mut touched: Vec<HostId>) {
+        touched.sort_unstable();
+        touched.dedup();
+        for host in touched {
+            self.update_host(host);
+            self.refresh(host);
         }
     }
 
@@ -136,8 +150,9 @@ impl Simulation<'_> {
         self.refresh(target);
     }
 
-    /// Books a migration on its target and queues it for its hosts' links (pre-copy).
-    fn request_migration(&mut self, vm: VmId, target: HostId) {
+    /// Books a migration on its target and queues it for its hosts' links (pre-copy). The hosts it changes go
+    /// to `touched`.
+    fn request_migration(&mut self, vm: VmId, target: HostId, touched: &mut Vec<HostId>) {
         let Some(source) = self.fleet.vm(vm).host else { return };
         if source == target || !self.fleet.host(target).present {
             return;
@@ -145,17 +160,14 @@ impl Simulation<'_> {
         // CloudSim's second move of a VM in one round replaces the first, waiting or running.
         if let Some(earlier) = self.fleet.abandon_migration(vm) {
             self.cancel(vm);
-            self.update_host(earlier.source);
-            self.update_host(earlier.target);
-            self.refresh(earlier.target);
+            touched.extend([earlier.source, earlier.target]);
         }
         self.fleet.queue_migration(vm, target, self.now);
         if let Some(links) = self.live.links.as_mut() {
             links.request(Waiting { vm, source, target, requested: self.now });
         }
         self.counters.migrations += 1;
-        self.update_host(target);
-        self.refresh(target);
+        touched.push(target);
     }
 
     /// Forgets `vm`'s migration (already abandoned in the fleet): its place in the queue, or its running plan
@@ -170,8 +182,9 @@ impl Simulation<'_> {
         }
     }
 
-    /// Starts every waiting migration whose hosts' links have room, each planned with its share of the link.
-    fn start_waiting_migrations(&mut self) {
+    /// Starts every waiting migration whose hosts' links have room, each planned with its share of the link;
+    /// their hosts go to `touched`.
+    fn start_waiting_migrations(&mut self, touched: &mut Vec<HostId>) {
         let Some(links) = self.live.links.as_mut() else { return };
         let fleet = &self.fleet;
         let admitted = links.admit(|waiting| {
@@ -192,16 +205,21 @@ impl Simulation<'_> {
                 }
             }
             self.internal.schedule(ends, Internal::MigrationEnd(vm));
-            self.update_host(source);
-            self.update_host(target);
-            self.refresh(source);
-            self.refresh(target);
+            touched.extend([source, target]);
         }
     }
 
-    /// A migration ends: update every host as it stood (CloudSim updates before applying the move), move the
-    /// VM (or, aborted, leave it where it is and release its target), and once the last migration ending now
-    /// is applied, update again.
+    /// A migration ends: update the hosts as they stood (CloudSim updates before applying the move), move the
+    /// VM (or, aborted, leave it where it is and release its target), update again, and let waiting migrations
+    /// start.
+    ///
+    /// Under RAM over bandwidth, as in CloudSim, every host is updated, and again once the last migration ending
+    /// now is applied. Under pre-copy only the migration's two hosts are (their VMs' demand interpolated first in
+    /// `cloudsim` semantics): nothing else changes at a migration's end. In `neat` semantics, where demand is
+    /// constant between ticks, that records exactly what updating every host would; CloudSim's updates of the
+    /// other hosts only resample its interpolated demand. Pre-copy migrations end at many distinct times (their
+    /// durations depend on each VM's demand and on waiting), so updating the whole fleet at each would cost
+    /// O(hosts) per migration.
     pub(super) fn end_migration(&mut self, vm: VmId) {
         let Some(migration) = self.fleet.vm(vm).migration else {
             self.release_abandoned(vm);
@@ -212,7 +230,12 @@ impl Simulation<'_> {
             self.release_abandoned(vm);
             return;
         }
-        if self.last_update.is_none_or(|last| last < self.now) {
+        let shared_links = self.live.links.is_some();
+        let hosts = [migration.source, migration.target];
+        if shared_links {
+            self.interpolate_demand_on(hosts);
+            hosts.into_iter().for_each(|host| self.update_host(host));
+        } else if self.last_update.is_none_or(|last| last < self.now) {
             self.interpolate_demand();
             self.update_all();
         }
@@ -233,7 +256,12 @@ impl Simulation<'_> {
                 links.release(running.source, running.target);
             }
         }
-        self.start_waiting_migrations();
+        if shared_links {
+            let mut touched = hosts.to_vec();
+            self.start_waiting_migrations(&mut touched);
+            self.update_touched(touched);
+            return;
+        }
         let more_now = matches!(self.internal.peek(), Some((time, Internal::MigrationEnd(_))) if time == self.now);
         // (A tick at this time updates anyway, after these.)
         if !more_now {
@@ -251,7 +279,29 @@ impl Simulation<'_> {
         if let Some(links) = self.live.links.as_mut() {
             links.release(running.source, running.target);
         }
-        self.start_waiting_migrations();
+        let mut touched = Vec::new();
+        self.start_waiting_migrations(&mut touched);
+        self.update_touched(touched);
+    }
+
+    /// [`Simulation::interpolate_demand`] for the VMs running on `hosts` only.
+    fn interpolate_demand_on(&mut self, hosts: [HostId; 2]) {
+        if self.semantics != Semantics::Cloudsim {
+            return;
+        }
+        let interval = self.scenario.interval.as_ms();
+        let tick = self.current_tick();
+        let between = (self.now.as_ms() - tick as i64 * interval) as f64 / interval as f64;
+        for host in hosts {
+            for index in 0..self.fleet.host(host).vms.len() {
+                let vm = self.fleet.host(host).vms[index];
+                if self.fleet.vm(vm).status != crate::fleet::VmStatus::Running {
+                    continue;
+                }
+                let Some(fraction) = self.demand.interpolated(vm, tick, between) else { return };
+                self.fleet.set_demand(vm, fraction);
+            }
+        }
     }
 
     /// Between ticks, PlanetLab demand in `cloudsim` semantics follows CloudSim's linear interpolation; other
@@ -493,10 +543,12 @@ timeout_s_per_gib = 0.0
             simulation.fleet.set_demand(vm, 1.0);
         }
         simulation.update_all();
+        let mut touched = Vec::new();
         for &(vm, target) in moves {
-            simulation.request_migration(vm, target);
+            simulation.request_migration(vm, target, &mut touched);
         }
-        simulation.start_waiting_migrations();
+        simulation.start_waiting_migrations(&mut touched);
+        simulation.update_touched(touched);
         check_at_start(&simulation);
         while let Some((time, event)) = simulation.internal.pop() {
             if let Internal::MigrationEnd(vm) = event {
