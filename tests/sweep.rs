@@ -202,10 +202,13 @@ fn bad_axes_name_the_path_and_what_is_valid() {
 fn committed_sweep_scenarios_plan_their_runs() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
     let planetlab = root.join("../shared/data/planetlab/20110303");
-    for (file, runs) in
-        [("sweep-smoke.toml", 24), ("oversubscription-sweep.toml", 96), ("consolidation-sweep.toml", 1000)]
-    {
-        if file == "consolidation-sweep.toml" && !planetlab.is_dir() {
+    for (file, runs) in [
+        ("sweep-smoke.toml", 24),
+        ("oversubscription-sweep.toml", 96),
+        ("consolidation-sweep.toml", 1000),
+        ("migration-precopy.toml", 32),
+    ] {
+        if matches!(file, "consolidation-sweep.toml" | "migration-precopy.toml") && !planetlab.is_dir() {
             eprintln!("skipped {file}: no PlanetLab data at {}", planetlab.display());
             continue;
         }
