@@ -58,7 +58,10 @@ impl Simulation<'_> {
         }
         for &vm in &host_entry.incoming {
             let entry = &fleet.vms[vm as usize];
-            required += capped_per_vcpu(entry) * f64::from(entry.flavor.vcpus) * in_share;
+            if entry.is_moving() {
+                // (A migration waiting for its links has claimed the host's RAM and vCPUs, not its CPU yet.)
+                required += capped_per_vcpu(entry) * f64::from(entry.flavor.vcpus) * in_share;
+            }
         }
         let scale = (required > total).then(|| total / required);
         // CloudSim's order of operations, so that its rounding is reproduced.
@@ -104,6 +107,9 @@ impl Simulation<'_> {
         for index in 0..fleet.hosts[host as usize].incoming.len() {
             let vm = fleet.hosts[host as usize].incoming[index];
             let entry = &fleet.vms[vm as usize];
+            if !entry.is_moving() {
+                continue;
+            }
             let vcpus = f64::from(entry.flavor.vcpus);
             utilization_mips += grant(capped_per_vcpu(entry), in_share, true) * vcpus;
             if cloudsim && entry.status == VmStatus::Running {
