@@ -102,7 +102,9 @@ impl<'a> Round<'a> {
                     idle_class: None,
                 };
                 for &vm in &host.incoming {
-                    round_host.incoming_extra_mips += fleet.vm(vm).demand_mips() * (1.0 - INCOMING_SHARE);
+                    // A migration waiting for its links (pre-copy) reserves nothing yet: all of it is to come.
+                    let to_come = if fleet.vm(vm).is_moving() { 1.0 - INCOMING_SHARE } else { 1.0 };
+                    round_host.incoming_extra_mips += fleet.vm(vm).demand_mips() * to_come;
                 }
                 round_host
             })
