@@ -26,7 +26,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run a scenario (the embedded default when none is given) and write DIR/runs.arrow.
+    /// Run a scenario (the embedded default when none is given) and write DIR/runs.arrow (and the opt-in
+    /// timeseries.arrow, hosts.arrow and migrations.arrow).
     Run(RunArgs),
     /// Print a trace's statistics (what the Chameleon notebooks compute).
     Inspect(InspectArgs),
@@ -245,6 +246,9 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     }
     if series.iter().any(|(_, series)| !series.hosts.is_empty()) {
         println!("host time series: {}", args.out.join("hosts.arrow").display());
+    }
+    if series.iter().any(|(_, series)| series.migrations_recorded) {
+        println!("migrations: {}", args.out.join("migrations.arrow").display());
     }
     let failed: Vec<&str> = records
         .iter()

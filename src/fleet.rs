@@ -134,7 +134,24 @@ impl Fleet {
         let target_entry = self.host_mut(target);
         target_entry.incoming.push(vm);
         target_entry.add_booking(&flavor);
-        self.vm_mut(vm).migration = Some(Migration { source, target, started, ends });
+        self.vm_mut(vm).migration = Some(Migration { source, target, started, ends, queued: false });
+    }
+
+    /// Books `vm` on `target` for a migration that must wait for its hosts' links: it runs on its source,
+    /// unmoved, until [`Fleet::begin_migration`].
+    pub fn queue_migration(&mut self, vm: VmId, target: HostId, requested: SimTime) {
+        self.start_migration(vm, target, requested, SimTime(i64::MAX));
+        if let Some(migration) = self.vm_mut(vm).migration.as_mut() {
+            migration.queued = true;
+        }
+    }
+
+    /// A queued migration of `vm` starts now and ends at `ends`.
+    pub fn begin_migration(&mut self, vm: VmId, started: SimTime, ends: SimTime) {
+        if let Some(migration) = self.vm_mut(vm).migration.as_mut() {
+            debug_assert!(migration.queued, "VM {vm}'s migration was not waiting");
+            *migration = Migration { started, ends, queued: false, ..*migration };
+        }
     }
 
     /// Ends `vm`'s migration: it leaves its source and runs on its target. Returns the migration.

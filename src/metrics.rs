@@ -5,6 +5,7 @@
 //! integrates the totals, constant since the previous event, over the elapsed time.
 
 pub mod ledger;
+pub mod migrations;
 pub mod oversubscription;
 
 use crate::fleet::Host;
@@ -186,6 +187,8 @@ pub fn percentile(values: &mut [f64], p: f64) -> f64 {
 pub enum MetricValue {
     Count(u64),
     Real(f64),
+    /// A name (the migration model's).
+    Text(&'static str),
 }
 
 /// Counters the simulation keeps while it runs.
@@ -199,7 +202,8 @@ pub struct Counters {
     pub vms_queued: u64,
     pub vms_departed_while_queued: u64,
     pub vms_evicted: u64,
-    /// Live migrations started by consolidation (counted when issued, as CloudSim counts them).
+    /// Live migrations decided by consolidation (counted when issued, as CloudSim counts them: including those
+    /// that waited for their links, were aborted, or were cancelled).
     pub migrations: u64,
     pub cold_migrations: u64,
     pub migration_failures: u64,
@@ -224,6 +228,7 @@ pub struct RunMetrics {
     pub overload_time_fraction: f64,
     pub oversubscription: OversubscriptionMetrics,
     pub sla: SlaMetrics,
+    pub migration: migrations::MigrationMetrics,
     pub wall_s: f64,
 }
 
@@ -306,6 +311,16 @@ impl RunMetrics {
             ("slav_mean", Real(self.sla.slav_mean)),
             ("sla_violation_overall", Real(self.sla.sla_violation_overall)),
             ("migrations", Count(counters.migrations)),
+            ("migration_model", MetricValue::Text(self.migration.model)),
+            ("migration_bytes", Count(self.migration.bytes)),
+            ("mean_migration_s", Real(self.migration.mean_duration_s)),
+            ("mean_migration_wait_s", Real(self.migration.mean_wait_s)),
+            ("mean_downtime_ms", Real(self.migration.mean_downtime_ms)),
+            ("p99_downtime_ms", Real(self.migration.p99_downtime_ms)),
+            ("migrations_converged", Count(self.migration.converged)),
+            ("migrations_forced", Count(self.migration.forced)),
+            ("migrations_auto_converged", Count(self.migration.auto_converged)),
+            ("migrations_aborted", Count(self.migration.aborted)),
             ("host_shutdowns", Count(self.sla.host_shutdowns)),
             ("mean_time_before_host_shutdown_s", Real(self.sla.mean_time_before_host_shutdown_s)),
             ("mean_time_before_migration_s", Real(self.sla.mean_time_before_migration_s)),

@@ -218,7 +218,8 @@ pub fn prepare_output_dir(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes `runs.arrow` and, when any run recorded them, `timeseries.arrow` and `hosts.arrow` into `dir`.
+/// Writes `runs.arrow` and, when any run recorded them, `timeseries.arrow`, `hosts.arrow` and `migrations.arrow`
+/// into `dir`.
 pub fn write_results(
     dir: &Path,
     records: &[RunRecord],
@@ -243,8 +244,14 @@ pub fn write_results(
         .map(|(run, series)| (*run, series.hosts.as_slice()))
         .collect();
     if !hosts.is_empty() {
-        let batch = crate::output::hosts_table::hosts_batch(&hosts, metadata)?;
+        let batch = crate::output::hosts_table::hosts_batch(&hosts, metadata.clone())?;
         crate::output::write_ipc_file(&dir.join("hosts.arrow"), &batch)?;
+    }
+    if series.iter().any(|(_, series)| series.migrations_recorded) {
+        let migrations: Vec<(u64, &[_])> =
+            series.iter().map(|(run, series)| (*run, series.migrations.as_slice())).collect();
+        let batch = crate::output::migrations_table::migrations_batch(&migrations, metadata)?;
+        crate::output::write_ipc_file(&dir.join("migrations.arrow"), &batch)?;
     }
     Ok(())
 }

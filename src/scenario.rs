@@ -188,6 +188,8 @@ pub struct Scenario {
     pub interval: SimTime,
     pub timeseries: bool,
     pub host_timeseries: bool,
+    /// Record every migration for `migrations.arrow`.
+    pub migration_rows: bool,
     /// The PlanetLab day the run's demand comes from, if any (the `day` column).
     pub day: Option<String>,
     /// Every scenario field with its value (defaults included), by dotted path: the run's parameter columns.
@@ -363,6 +365,14 @@ fn resolve(raw: RawScenario, origin: &str, base_dir: Option<&Path>, hash: u64) -
                     "give at least one VM type, each with mips, memory_mb and vcpus above 0".to_string(),
                 ));
             }
+            if let Some((index, rate)) = vm_types.iter().enumerate().find_map(|(index, vm_type)| {
+                vm_type.dirty_pages_per_s.filter(|rate| !(rate.is_finite() && *rate >= 0.0)).map(|rate| (index, rate))
+            }) {
+                return Err(invalid(
+                    &format!("workload.vm_types[{index}].dirty_pages_per_s"),
+                    format!("must be a number of pages per second of 0 or more, got {rate}"),
+                ));
+            }
             if *duration_s == 0 {
                 return Err(invalid("workload.duration_s", "the duration must be at least 1 second".to_string()));
             }
@@ -426,6 +436,7 @@ fn resolve(raw: RawScenario, origin: &str, base_dir: Option<&Path>, hash: u64) -
         interval: SimTime(raw.simulation.interval_s as i64 * MS_PER_SECOND),
         timeseries: raw.output.timeseries,
         host_timeseries: raw.output.hosts,
+        migration_rows: raw.output.migrations,
         params,
         replication: 0,
         hash,

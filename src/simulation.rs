@@ -88,6 +88,10 @@ pub struct TimeSeries {
     pub ticks: Vec<TickSample>,
     /// `hosts.arrow`: every present host at each tick (`[output] hosts = true`).
     pub hosts: Vec<HostSample>,
+    /// `migrations.arrow`: every migration that ended, when `[output] migrations = true` (then
+    /// `migrations_recorded`, even if none did).
+    pub migrations: Vec<crate::metrics::migrations::MigrationRecord>,
+    pub migrations_recorded: bool,
 }
 
 #[derive(Debug)]
@@ -138,6 +142,7 @@ struct Simulation<'a> {
     booked_vcpu_samples: Vec<f64>,
     booked_memory_samples: Vec<f64>,
     estimation: estimation::Estimation,
+    live: migrations::LiveMigrations,
     timeseries: Option<TimeSeries>,
 }
 
@@ -150,6 +155,9 @@ impl<'a> Simulation<'a> {
             .zip(&workload.vm_mips)
             .map(|(info, &mips)| (info.flavor.unwrap_or(Flavor { vcpus: 0, memory_mb: 0, disk_gb: 0 }), mips));
         let mut fleet = Fleet::new(vms);
+        for (vm, rate) in fleet.vms.iter_mut().zip(&workload.vm_dirty_pages_per_s) {
+            vm.dirty_pages_per_s = *rate;
+        }
         fleet.mips_admission = scenario.admission.cpu == CpuAdmission::Mips;
         let consolidation = &scenario.consolidation;
         let mut simulation = Simulation {
@@ -175,7 +183,9 @@ impl<'a> Simulation<'a> {
             booked_vcpu_samples: Vec::new(),
             booked_memory_samples: Vec::new(),
             estimation: estimation::Estimation::new(&scenario.oversubscription, workload.instances.instances.len()),
-            timeseries: (scenario.timeseries || scenario.host_timeseries).then(TimeSeries::default),
+            live: migrations::LiveMigrations::new(&scenario.migration, scenario.migration_rows),
+            timeseries: (scenario.timeseries || scenario.host_timeseries || scenario.migration_rows)
+                .then(|| TimeSeries { migrations_recorded: scenario.migration_rows, ..TimeSeries::default() }),
         };
         simulation.add_declared_hosts();
         simulation.internal.schedule(SimTime::ZERO, Internal::Tick);

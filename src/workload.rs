@@ -33,6 +33,9 @@ pub struct Workload {
     pub lifecycle: LifecycleCounts,
     /// MIPS of one vCPU of each instance (Nova traces: [`DEFAULT_MIPS_PER_VCPU`]).
     pub vm_mips: Vec<f64>,
+    /// Each instance's own page-dirtying rate (pre-copy migration), where the workload gives one (PlanetLab VM
+    /// types may); `None` for Nova traces.
+    pub vm_dirty_pages_per_s: Vec<Option<f64>>,
     /// Fraction of its RAM a VM keeps booked once created: 1 for Nova (a flavor's RAM is reserved for the
     /// VM's life); CloudSim's PlanetLab cloudlets model RAM with `UtilizationModelNull`, so a VM past its
     /// creation requests (and books, from the first consolidation round) none.
@@ -58,6 +61,7 @@ impl Workload {
             .filter(|event| event.time <= end)
             .collect();
         let vm_mips = vec![DEFAULT_MIPS_PER_VCPU; instances.instances.len()];
+        let vm_dirty_pages_per_s = vec![None; instances.instances.len()];
         Workload {
             instances,
             machines,
@@ -67,6 +71,7 @@ impl Workload {
             host_events,
             lifecycle,
             vm_mips,
+            vm_dirty_pages_per_s,
             ram_utilization: 1.0,
         }
     }

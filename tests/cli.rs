@@ -439,3 +439,84 @@ fn a_dynamic_strategy_runs_and_reports_its_figures() {
     assert!(real("mispredictions") >= real("violations"));
     assert!(real("over_capacity_time_fraction") >= real("memory_overload_time_fraction"));
 }
+
+/// Three hosts of 6 cores, no CPU overcommit, first fit, every VM at full load, Neat's THR 0.8 consolidation:
+/// the trace's first two VMs (1 and 4 vCPUs) share a host at 5 of 6 cores and one of them moves.
+fn consolidating_scenario(dir: &Path, migration: &str) -> PathBuf {
+    let path = dir.join("scenario.toml");
+    let text = format!(
+        "[trace]\ninstances = {:?}\n[hosts]\ntypes = [{{ name = \"kvm\", count = 3, vcpus = 6, memory_mb = 65536, \
+         disk_gb = 2000 }}]\n[oversubscription]\nkind = \"static\"\ncpu_allocation_ratio = 1.0\n[placement]\nkind = \
+         \"first_fit\"\n[usage]\nkind = \"constant\"\nfraction = 1.0\n[consolidation]\nsemantics = \"neat\"\noverload = \
+         {{ kind = \"thr\", threshold = 0.8 }}\nplacement = {{ kind = \"bfd\" }}\n[migration]\n{migration}\n[output]\n\
+         migrations = true\n",
+        fixture("instances_2018.csv")
+    );
+    fs::write(&path, text).unwrap();
+    path
+}
+
+#[test]
+fn migrations_arrow_has_one_row_per_ended_migration_under_both_models() {
+    for (kind, model) in [("ram_over_bandwidth", "ram-over-bandwidth"), ("pre_copy", "pre-copy")] {
+        let dir = tempfile::tempdir().unwrap();
+        let scenario = consolidating_scenario(dir.path(), &format!("kind = \"{kind}\""));
+        let out = dir.path().join("out");
+        fleetsim()
+            .args(["run", scenario.to_str().unwrap(), "--quiet", "--out", out.to_str().unwrap()])
+            .assert()
+            .success()
+            .stdout(predicate::str::contains("migrations.arrow"));
+        let runs = read_runs(&out.join("runs.arrow"));
+        let model_column = runs.column_by_name("migration_model").unwrap();
+        let names = model_column.as_any().downcast_ref::<arrow_array::StringArray>().unwrap();
+        assert_eq!(names.value(0), model);
+        let ended: u64 =
+            ["migrations_converged", "migrations_forced", "migrations_auto_converged", "migrations_aborted"]
+                .iter()
+                .map(|name| u64_column(&runs, name))
+                .sum();
+        assert!(ended > 0, "{kind}: the scenario migrates");
+        let migrations = read_runs(&out.join("migrations.arrow"));
+        assert_eq!(migrations.num_rows() as u64, ended, "{kind}");
+        for column in [
+            "run_index",
+            "vm",
+            "source",
+            "target",
+            "requested_s",
+            "start_s",
+            "end_s",
+            "duration_s",
+            "rounds",
+            "bytes",
+            "downtime_ms",
+            "outcome",
+        ] {
+            assert!(migrations.column_by_name(column).is_some(), "migrations.arrow lacks {column}");
+        }
+        let bytes = migrations.column_by_name("bytes").unwrap();
+        let bytes = bytes.as_any().downcast_ref::<arrow_array::UInt64Array>().unwrap();
+        assert_eq!(bytes.values().iter().sum::<u64>(), u64_column(&runs, "migration_bytes"), "{kind}");
+    }
+}
+
+#[test]
+fn bad_migration_parameters_name_the_field_and_the_fix() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = consolidating_scenario(dir.path(), "kind = \"pre_copy\"");
+    let validate = |set: &str| fleetsim().args(["validate", scenario.to_str().unwrap(), "--set", set]).assert().code(2);
+    validate("migration.bandwidth_mbit_s=-100")
+        .stderr(predicate::str::contains("migration.bandwidth_mbit_s must be a positive number"));
+    validate("migration.on_non_convergence=retry").stderr(
+        predicate::str::contains("unknown variant `retry`")
+            .and(predicate::str::contains("`force`, `abort`, `auto_converge`")),
+    );
+    validate("migration.max_rounds=0").stderr(predicate::str::contains("migration.max_rounds must be between 1"));
+    validate("migration.cpu_throttle_initial=20")
+        .stderr(predicate::str::contains("migration.cpu_throttle_initial").and(predicate::str::contains("0.2")));
+    validate("migration.max_downtime=300").stderr(predicate::str::contains("max_downtime_ms"));
+    // A pre-copy field on the CloudSim model is an error too, not silently ignored.
+    validate("migration={ kind = \"ram_over_bandwidth\", max_rounds = 30 }")
+        .stderr(predicate::str::contains("unknown field `max_rounds`"));
+}

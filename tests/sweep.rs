@@ -207,8 +207,9 @@ fn committed_sweep_scenarios_plan_their_runs() {
         ("oversubscription-sweep.toml", 96),
         ("consolidation-sweep.toml", 1000),
         ("chameleon-consolidation.toml", 4),
+        ("migration-precopy.toml", 32),
     ] {
-        if file.contains("consolidation") && !planetlab.is_dir() {
+        if (file.contains("consolidation") || file == "migration-precopy.toml") && !planetlab.is_dir() {
             eprintln!("skipped {file}: no PlanetLab data at {}", planetlab.display());
             continue;
         }

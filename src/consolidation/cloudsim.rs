@@ -57,8 +57,11 @@ fn select_one(consolidator: &mut Consolidator, round: &Round, host: HostId) -> O
     let list = &round.hosts[host as usize].list;
     // Sized up front: collecting from a filter would grow the vector step by step, on every selection.
     let mut candidates: Vec<VmCandidate> = Vec::with_capacity(list.len());
-    candidates
-        .extend(list.iter().filter(|&&vm| !fleet.vm(vm).is_migrating()).map(|&vm| VmCandidate::of(vm, fleet.vm(vm))));
+    candidates.extend(
+        list.iter()
+            .filter(|&&vm| !fleet.vm(vm).is_migrating())
+            .map(|&vm| VmCandidate::of(vm, fleet.vm(vm), round.migration)),
+    );
     if candidates.is_empty() {
         return None;
     }

@@ -43,7 +43,8 @@ pub fn plan(consolidator: &mut Consolidator, round: &mut Round) -> Vec<(VmId, Ho
         if underloaded {
             requests.push((host, Request::Evacuate(movable)));
         } else if overloaded {
-            let candidates: Vec<VmCandidate> = movable.iter().map(|&vm| VmCandidate::of(vm, fleet.vm(vm))).collect();
+            let candidates: Vec<VmCandidate> =
+                movable.iter().map(|&vm| VmCandidate::of(vm, fleet.vm(vm), round.migration)).collect();
             if let Some(chosen) = consolidator.selector.select(&candidates, &mut consolidator.rng) {
                 requests.push((host, Request::Relieve(candidates[chosen].vm)));
             }

@@ -111,7 +111,9 @@ impl<'a> Round<'a> {
                     idle_class: None,
                 };
                 for &vm in &host.incoming {
-                    round_host.incoming_extra_mips += fleet.vm(vm).demand_mips() * (1.0 - INCOMING_SHARE);
+                    // A migration waiting for its links (pre-copy) reserves nothing yet: all of it is to come.
+                    let to_come = if fleet.vm(vm).is_moving() { 1.0 - INCOMING_SHARE } else { 1.0 };
+                    round_host.incoming_extra_mips += fleet.vm(vm).demand_mips() * to_come;
                 }
                 round_host
             })
@@ -379,7 +381,7 @@ impl<'a> Round<'a> {
         for (sum, value) in sums.iter_mut().zip(scaled) {
             *sum += value;
         }
-        let duration = self.migration.duration_s(entry.flavor.memory_mb);
+        let duration = self.migration.estimated_duration_of(entry);
         aggregate.max_duration_s = aggregate.max_duration_s.max(duration);
         aggregate.sum_duration_s += duration;
         aggregate.count += 1;

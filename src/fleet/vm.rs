@@ -27,13 +27,15 @@ pub enum VmStatus {
 }
 
 /// A live migration under way: the VM runs on `source` (where it is booked) and is also booked on `target`
-/// until `ends`.
+/// until `ends`. A `queued` migration waits for its hosts' links (pre-copy's limit on concurrent migrations):
+/// booked on its target already, but not moving yet (`started` is when it was asked for, `ends` unknown).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Migration {
     pub source: HostId,
     pub target: HostId,
     pub started: SimTime,
     pub ends: SimTime,
+    pub queued: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -56,6 +58,10 @@ pub struct Vm {
     /// history length: requested in `cloudsim` semantics, allocated (measured) in `neat`.
     pub history: Vec<f64>,
     pub migration: Option<Migration>,
+    /// The scenario's own page-dirtying rate for this VM (per vCPU at full load), for the pre-copy model.
+    pub dirty_pages_per_s: Option<f64>,
+    /// The migration model's last estimate of moving this VM (policies ask for it many times per round).
+    pub migration_estimate: crate::migration::EstimateMemo,
 }
 
 impl Vm {
@@ -71,6 +77,8 @@ impl Vm {
             allocated_mips: 0.0,
             history: Vec::new(),
             migration: None,
+            dirty_pages_per_s: None,
+            migration_estimate: Default::default(),
         }
     }
 
@@ -94,7 +102,13 @@ impl Vm {
         self.memory_fraction * self.flavor.memory_mb as f64
     }
 
+    /// Is a migration decided for this VM (running, or waiting for its links)?
     pub fn is_migrating(&self) -> bool {
         self.migration.is_some()
+    }
+
+    /// Is the VM's memory being copied now (a migration that is not waiting)?
+    pub fn is_moving(&self) -> bool {
+        self.migration.is_some_and(|migration| !migration.queued)
     }
 }

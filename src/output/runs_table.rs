@@ -204,6 +204,17 @@ pub fn runs_batch_with(
                 columns.push(Arc::new(builder.finish()));
                 fields.push(Field::new(name, DataType::Float64, true));
             }
+            MetricValue::Text(_) => {
+                let mut builder = StringBuilder::new();
+                for row in &per_run {
+                    builder.append_option(match value_at(row) {
+                        Some(MetricValue::Text(text)) => Some(text),
+                        _ => None,
+                    });
+                }
+                columns.push(Arc::new(builder.finish()));
+                fields.push(Field::new(name, DataType::Utf8, true));
+            }
         }
     }
     if let Some(duplicate) = fields.iter().enumerate().find_map(|(index, field)| {

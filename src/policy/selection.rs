@@ -17,6 +17,7 @@ use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 
 use crate::fleet::VmId;
+use crate::migration::MigrationConfig;
 use crate::policy::Semantics;
 
 /// What a selector sees of one VM on the host.
@@ -30,17 +31,20 @@ pub struct VmCandidate<'a> {
     pub utilization: f64,
     /// Utilisation history as fractions of the VM's capacity, oldest first.
     pub history: &'a [f64],
+    /// The migration model's estimate of how long moving it would take now.
+    pub migration_time_s: f64,
 }
 
 impl<'a> VmCandidate<'a> {
-    /// The candidate a selector sees of fleet VM `vm`.
-    pub fn of(vm: VmId, entry: &'a crate::fleet::Vm) -> VmCandidate<'a> {
+    /// The candidate a selector sees of fleet VM `vm`, its migration time estimated by `migration`.
+    pub fn of(vm: VmId, entry: &'a crate::fleet::Vm, migration: &MigrationConfig) -> VmCandidate<'a> {
         VmCandidate {
             vm,
             memory_mb: entry.flavor.memory_mb,
             capacity_mips: entry.capacity_mips(),
             utilization: entry.demand_fraction,
             history: &entry.history,
+            migration_time_s: migration.estimated_duration_of(entry),
         }
     }
 }
@@ -54,7 +58,8 @@ pub trait VmSelector: Send {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum SelectionConfig {
-    /// Minimum migration time: the VM with the least RAM.
+    /// Minimum migration time: the VM the migration model expects to move fastest (under RAM over bandwidth,
+    /// the least RAM).
     Mmt {},
     /// Neat's default: among the VMs with the least RAM, the one with the highest mean CPU over its last `last_n`
     /// samples.
@@ -71,10 +76,12 @@ pub enum SelectionConfig {
     Mc {},
 }
 
-/// A candidate for unit tests: only the fields a selector reads matter, so the VM id is always 0.
+/// A candidate for unit tests: only the fields a selector reads matter, so the VM id is always 0; its migration
+/// time is RAM over CloudSim's 62.5 MB/s.
 #[cfg(test)]
 pub(crate) fn test_candidate(memory_mb: u64, capacity_mips: f64, utilization: f64, history: &[f64]) -> VmCandidate<'_> {
-    VmCandidate { vm: 0, memory_mb, capacity_mips, utilization, history }
+    let migration_time_s = memory_mb as f64 / 62.5;
+    VmCandidate { vm: 0, memory_mb, capacity_mips, utilization, history, migration_time_s }
 }
 
 fn default_last_n() -> usize {

@@ -221,6 +221,9 @@ pub struct RawOutput {
     /// Also write `hosts.arrow`: one row per run, monitoring tick and present host.
     #[serde(default)]
     pub hosts: bool,
+    /// Also write `migrations.arrow`: one row per run and migration.
+    #[serde(default)]
+    pub migrations: bool,
 }
 
 /// Every field of the scenario (defaults filled in) as `(dotted.path, value)`, in file order. Arrays (host

@@ -1,9 +1,79 @@
 //! Consolidation at a tick, and the migrations it starts: a VM is booked on both hosts while it moves, and
 //! runs on its target from the migration's end (an update point).
+//!
+//! The migration model decides how each migration runs ([`crate::migration`]). Under RAM over bandwidth
+//! (CloudSim) a migration starts as soon as consolidation decides it, on a link of its own. Under pre-copy,
+//! hosts' links are shared and limited ([`Links`]): a decided migration is booked on its target at once (Nova
+//! claims the destination before the source starts copying) and waits, the VM running on its source, until
+//! both hosts have a free slot; a migration that ends, or is aborted, frees its slots and lets waiting ones
+//! start. An aborted migration leaves the VM on its source and releases its target.
+
+use fnv::FnvHashMap;
 
 use crate::fleet::{HostId, VmId};
+use crate::metrics::migrations::{MigrationLog, MigrationRecord};
+use crate::migration::links::{Links, Waiting};
+use crate::migration::{LinkPolicy, MigratingVm, MigrationConfig, MigrationPlan};
 use crate::policy::Semantics;
 use crate::simulation::{Internal, Simulation};
+use crate::time::SimTime;
+
+/// The simulation's live migrations: link slots and waiting migrations (pre-copy), the plan of each migration
+/// under way, and the log of those that ended.
+#[derive(Debug)]
+pub(super) struct LiveMigrations {
+    /// `None`: CloudSim's independent links.
+    links: Option<Links>,
+    running: FnvHashMap<VmId, Running>,
+    pub(super) log: MigrationLog,
+}
+
+/// A migration under way.
+#[derive(Clone, Copy, Debug)]
+struct Running {
+    source: HostId,
+    target: HostId,
+    requested: SimTime,
+    started: SimTime,
+    ends: SimTime,
+    plan: MigrationPlan,
+}
+
+impl LiveMigrations {
+    pub(super) fn new(config: &MigrationConfig, keep_rows: bool) -> LiveMigrations {
+        let model = config.model();
+        let links = match model.links() {
+            LinkPolicy::Independent => None,
+            LinkPolicy::Shared { max_concurrent_per_host } => Some(Links::new(max_concurrent_per_host)),
+        };
+        LiveMigrations { links, running: FnvHashMap::default(), log: MigrationLog::new(model.label(), keep_rows) }
+    }
+
+    /// The CPU `vm`'s migration takes beyond the model's `cpu_penalty`, as a fraction of its demand (downtime
+    /// and throttling spread over the migration). Update points ask for every VM that is moving.
+    pub(super) fn extra_loss_fraction(&self, vm: VmId) -> f64 {
+        if self.links.is_none() {
+            return 0.0; // RAM over bandwidth loses nothing beyond its penalty
+        }
+        self.running.get(&vm).map_or(0.0, |running| running.plan.extra_loss_fraction)
+    }
+
+    /// Logs a migration that ended now.
+    fn record(&mut self, vm: VmId, running: &Running, now: SimTime) {
+        self.log.record(MigrationRecord {
+            vm,
+            source: running.source,
+            target: running.target,
+            requested_s: running.requested.as_secs_f64(),
+            start_s: running.started.as_secs_f64(),
+            end_s: now.as_secs_f64(),
+            rounds: running.plan.rounds,
+            bytes: running.plan.bytes(),
+            downtime_ms: running.plan.downtime_s * 1000.0,
+            outcome: running.plan.outcome,
+        });
+    }
+}
 
 impl Simulation<'_> {
     /// Asks the consolidation policies for migrations and starts them.
@@ -13,13 +83,26 @@ impl Simulation<'_> {
         let utilization: Vec<f64> = self.fleet.hosts.iter().map(|host| host.utilization_mips).collect();
         let interval_s = self.scenario.interval.as_secs_f64();
         let plan = consolidator.plan(&self.fleet, &utilization, &self.scenario.migration, interval_s);
-        // CloudSim updates both hosts as each migration starts. A ledger's records at one instant replace each
-        // other (only the first counts transitions, and every host the tick updated has its first record already),
-        // so updating each touched host once, after all of the round's migrations have started, records the same.
+        // CloudSim updates both hosts as each migration starts; see `update_touched` for why once each, last.
         let mut touched = Vec::with_capacity(2 * plan.len());
-        for (vm, target) in plan {
-            self.start_migration(vm, target, &mut touched);
+        if self.live.links.is_none() {
+            for (vm, target) in plan {
+                self.start_migration(vm, target, &mut touched);
+            }
+        } else {
+            for (vm, target) in plan {
+                self.request_migration(vm, target, &mut touched);
+            }
+            self.start_waiting_migrations(&mut touched);
         }
+        self.update_touched(touched);
+    }
+
+    /// Updates and refreshes each host of `touched` once. The hosts changed at this instant, after a first
+    /// update at it (the tick's, or the one before a migration's end); a second update at the same time only
+    /// replaces the ledgers' record (only the first record at an instant counts transitions), so updating each
+    /// once, last, records what updating at every change would.
+    fn update_touched(&mut self, mut touched: Vec<HostId>) {
         touched.sort_unstable();
         touched.dedup();
         for host in touched {
@@ -44,7 +127,7 @@ impl Simulation<'_> {
         }
     }
 
-    /// Starts `vm`'s migration to `target`; the hosts whose state it changes are added to `touched`, to update.
+    /// Starts a migration at once, on a link of its own (CloudSim's model). The hosts it changes go to `touched`.
     fn start_migration(&mut self, vm: VmId, target: HostId, touched: &mut Vec<HostId>) {
         let Some(source) = self.fleet.vm(vm).host else { return };
         if source == target || !self.fleet.host(target).present {
@@ -55,32 +138,166 @@ impl Simulation<'_> {
         if let Some(earlier) = self.fleet.abandon_migration(vm) {
             touched.push(earlier.target);
         }
-        let duration = self.scenario.migration.duration(self.fleet.vm(vm).flavor.memory_mb);
-        let ends = self.now.plus_ms(duration.as_ms());
+        let plan = self.scenario.migration.model().plan(&MigratingVm::of(self.fleet.vm(vm)), 1.0);
+        let ends = self.now.plus_ms(plan.duration().as_ms());
         self.fleet.start_migration(vm, target, self.now, ends);
+        self.live.running.insert(vm, Running { source, target, requested: self.now, started: self.now, ends, plan });
         self.counters.migrations += 1;
         self.internal.schedule(ends, Internal::MigrationEnd(vm));
         touched.extend([source, target]);
     }
 
-    /// A migration ends: update every host as it stood (CloudSim updates before applying the move), move the
-    /// VM, and once the last migration ending now is applied, update again.
-    pub(super) fn end_migration(&mut self, vm: VmId) {
-        let Some(migration) = self.fleet.vm(vm).migration else { return };
-        if migration.ends != self.now {
-            return; // a stale event: this migration was abandoned and the VM moves again later
+    /// Books a migration on its target and queues it for its hosts' links (pre-copy). The hosts it changes go
+    /// to `touched`.
+    fn request_migration(&mut self, vm: VmId, target: HostId, touched: &mut Vec<HostId>) {
+        let Some(source) = self.fleet.vm(vm).host else { return };
+        if source == target || !self.fleet.host(target).present {
+            return;
         }
-        if self.last_update.is_none_or(|last| last < self.now) {
+        // CloudSim's second move of a VM in one round replaces the first, waiting or running.
+        if let Some(earlier) = self.fleet.abandon_migration(vm) {
+            self.cancel(vm);
+            touched.extend([earlier.source, earlier.target]);
+        }
+        self.fleet.queue_migration(vm, target, self.now);
+        if let Some(links) = self.live.links.as_mut() {
+            links.request(Waiting { vm, source, target, requested: self.now });
+        }
+        self.counters.migrations += 1;
+        touched.push(target);
+    }
+
+    /// Forgets `vm`'s migration (already abandoned in the fleet): its place in the queue, or its running plan
+    /// and link slots.
+    fn cancel(&mut self, vm: VmId) {
+        let running = self.live.running.remove(&vm);
+        if let Some(links) = self.live.links.as_mut() {
+            links.withdraw(vm);
+            if let Some(running) = running {
+                links.release(running.source, running.target);
+            }
+        }
+    }
+
+    /// Starts every waiting migration whose hosts' links have room, each planned with its share of the link;
+    /// their hosts go to `touched`.
+    fn start_waiting_migrations(&mut self, touched: &mut Vec<HostId>) {
+        let Some(links) = self.live.links.as_mut() else { return };
+        let fleet = &self.fleet;
+        let admitted = links.admit(|waiting| {
+            fleet.vm(waiting.vm).migration.is_some_and(|migration| {
+                migration.queued && migration.source == waiting.source && migration.target == waiting.target
+            })
+        });
+        for started in admitted {
+            let Waiting { vm, source, target, requested } = started.migration;
+            let plan = self.scenario.migration.model().plan(&MigratingVm::of(self.fleet.vm(vm)), started.link_fraction);
+            let ends = self.now.plus_ms(plan.duration().as_ms());
+            self.fleet.begin_migration(vm, self.now, ends);
+            let running = Running { source, target, requested, started: self.now, ends, plan };
+            if let Some(left) = self.live.running.insert(vm, running) {
+                // The VM's earlier migration was abandoned (its VM shelved and placed again) before its end.
+                if let Some(links) = self.live.links.as_mut() {
+                    links.release(left.source, left.target);
+                }
+            }
+            self.internal.schedule(ends, Internal::MigrationEnd(vm));
+            touched.extend([source, target]);
+        }
+    }
+
+    /// A migration ends: update the hosts as they stood (CloudSim updates before applying the move), move the
+    /// VM (or, aborted, leave it where it is and release its target), update again, and let waiting migrations
+    /// start.
+    ///
+    /// Under RAM over bandwidth, as in CloudSim, every host is updated, and again once the last migration ending
+    /// now is applied. Under pre-copy only the migration's two hosts are (their VMs' demand interpolated first in
+    /// `cloudsim` semantics): nothing else changes at a migration's end. In `neat` semantics, where demand is
+    /// constant between ticks, that records exactly what updating every host would; CloudSim's updates of the
+    /// other hosts only resample its interpolated demand. Pre-copy migrations end at many distinct times (their
+    /// durations depend on each VM's demand and on waiting), so updating the whole fleet at each would cost
+    /// O(hosts) per migration.
+    pub(super) fn end_migration(&mut self, vm: VmId) {
+        let Some(migration) = self.fleet.vm(vm).migration else {
+            self.release_abandoned(vm);
+            return;
+        };
+        if migration.queued || migration.ends != self.now {
+            // A stale event: this migration was abandoned and the VM moves again later.
+            self.release_abandoned(vm);
+            return;
+        }
+        let shared_links = self.live.links.is_some();
+        let hosts = [migration.source, migration.target];
+        if shared_links {
+            self.interpolate_demand_on(hosts);
+            hosts.into_iter().for_each(|host| self.update_host(host));
+        } else if self.last_update.is_none_or(|last| last < self.now) {
             self.interpolate_demand();
             self.update_all();
         }
-        self.fleet.finish_migration(vm);
+        let running = self.live.running.remove(&vm);
+        match running {
+            Some(running) if !running.plan.outcome.moves_the_vm() => {
+                self.fleet.abandon_migration(vm);
+            }
+            _ => {
+                self.fleet.finish_migration(vm);
+            }
+        }
         self.refresh(migration.source);
         self.refresh(migration.target);
+        if let Some(running) = running {
+            self.live.record(vm, &running, self.now);
+            if let Some(links) = self.live.links.as_mut() {
+                links.release(running.source, running.target);
+            }
+        }
+        if shared_links {
+            let mut touched = hosts.to_vec();
+            self.start_waiting_migrations(&mut touched);
+            self.update_touched(touched);
+            return;
+        }
         let more_now = matches!(self.internal.peek(), Some((time, Internal::MigrationEnd(_))) if time == self.now);
         // (A tick at this time updates anyway, after these.)
         if !more_now {
             self.update_all();
+        }
+    }
+
+    /// A migration ending now whose VM left (deleted, its host removed) or moved again: its link slots, held
+    /// until its planned end, are free.
+    fn release_abandoned(&mut self, vm: VmId) {
+        let Some(running) = self.live.running.get(&vm).copied().filter(|running| running.ends == self.now) else {
+            return;
+        };
+        self.live.running.remove(&vm);
+        if let Some(links) = self.live.links.as_mut() {
+            links.release(running.source, running.target);
+        }
+        let mut touched = Vec::new();
+        self.start_waiting_migrations(&mut touched);
+        self.update_touched(touched);
+    }
+
+    /// [`Simulation::interpolate_demand`] for the VMs running on `hosts` only.
+    fn interpolate_demand_on(&mut self, hosts: [HostId; 2]) {
+        if self.semantics != Semantics::Cloudsim {
+            return;
+        }
+        let interval = self.scenario.interval.as_ms();
+        let tick = self.current_tick();
+        let between = (self.now.as_ms() - tick as i64 * interval) as f64 / interval as f64;
+        for host in hosts {
+            for index in 0..self.fleet.host(host).vms.len() {
+                let vm = self.fleet.host(host).vms[index];
+                if self.fleet.vm(vm).status != crate::fleet::VmStatus::Running {
+                    continue;
+                }
+                let Some(fraction) = self.demand.interpolated(vm, tick, between) else { return };
+                self.fleet.set_demand(vm, fraction);
+            }
         }
     }
 
@@ -166,7 +383,7 @@ interval_s = 300
 
     #[test]
     fn a_migrating_vm_is_booked_on_both_hosts_until_its_migration_ends() {
-        let moving = Migration { source: 0, target: 1, started: SimTime::ZERO, ends: SimTime(102_400) };
+        let moving = Migration { source: 0, target: 1, started: SimTime::ZERO, ends: SimTime(102_400), queued: false };
         for end_s in [50, 102] {
             let (fleet, _) = run(0.9, None, end_s);
             assert_eq!((fleet.vm(0).host, fleet.vm(0).migration), (Some(0), Some(moving)), "at {end_s} s");
@@ -267,5 +484,165 @@ placement = { kind = "pabfd" }
         let fleet = &simulation.fleet;
         assert_eq!((fleet.vm(v).host, fleet.vm(w).host), (Some(2), Some(2)));
         assert_eq!((booked(fleet, 0), booked(fleet, 1), booked(fleet, 2)), ((1, 1024), (0, 0), (3, 2048)));
+    }
+
+    /// Three hosts of 2 × 1000 MIPS and 8192 MB; pre-copy on a 64 MB/s link (512 Mbit/s, all of it for
+    /// migrations), a guest at full load dirtying `mb_per_s` (1 vCPU, 256 pages of 4 KiB a MB), no timeout, the
+    /// working set the whole RAM unless `extra` says otherwise. No consolidation policy: tests ask for migrations
+    /// themselves.
+    fn pre_copy(mb_per_s: f64, extra: &str) -> crate::scenario::Scenario {
+        scenario(&format!(
+            r#"
+[trace]
+instances = "unused.csv"
+[hosts]
+types = [{{ name = "h", count = 3, vcpus = 2, memory_mb = 8192, disk_gb = 100 }}]
+[oversubscription]
+kind = "static"
+cpu_allocation_ratio = 1.0
+ram_allocation_ratio = 1.0
+[usage]
+kind = "constant"
+fraction = 1.0
+[consolidation]
+semantics = "neat"
+[migration]
+kind = "pre_copy"
+bandwidth_mbit_s = 512.0
+share = 1.0
+cpu_penalty = 0.1
+dirty_pages_per_s = {pages:?}
+writable_working_set_fraction = 1.0
+timeout_s_per_gib = 0.0
+{extra}
+"#,
+            pages = mb_per_s * 256.0
+        ))
+    }
+
+    /// vm0 and vm1, 1 vCPU of 1000 MIPS and 1024 MB each.
+    fn two_vms() -> crate::workload::Workload {
+        workload(&[(1, 1000.0, 1024), (1, 1000.0, 1024)], &[])
+    }
+
+    /// Puts both VMs on h0 at full load, asks for `moves` (VM, target) at 0 s, and runs every migration to its
+    /// end. Returns the simulation afterwards.
+    fn migrate<'a>(
+        workload: &'a crate::workload::Workload,
+        scenario: &'a crate::scenario::Scenario,
+        moves: &[(u32, u32)],
+        check_at_start: impl Fn(&crate::simulation::Simulation),
+    ) -> crate::simulation::Simulation<'a> {
+        let mut simulation = simulation(workload, scenario);
+        for vm in [0, 1] {
+            simulation.fleet.book(vm, 0);
+            simulation.fleet.vm_mut(vm).status = VmStatus::Running;
+            simulation.fleet.set_demand(vm, 1.0);
+        }
+        simulation.update_all();
+        let mut touched = Vec::new();
+        for &(vm, target) in moves {
+            simulation.request_migration(vm, target, &mut touched);
+        }
+        simulation.start_waiting_migrations(&mut touched);
+        simulation.update_touched(touched);
+        check_at_start(&simulation);
+        while let Some((time, event)) = simulation.internal.pop() {
+            if let Internal::MigrationEnd(vm) = event {
+                simulation.advance_to(time);
+                simulation.end_migration(vm);
+                simulation.fleet.check_all_invariants();
+            }
+        }
+        simulation
+    }
+
+    fn ends(simulation: &crate::simulation::Simulation, vm: u32) -> Option<SimTime> {
+        simulation.fleet.vm(vm).migration.filter(|migration| !migration.queued).map(|migration| migration.ends)
+    }
+
+    /// (requested, started, ended) seconds of each logged migration, by VM.
+    fn logged(simulation: crate::simulation::Simulation) -> Vec<(u32, f64, f64, f64)> {
+        let (_, rows) = simulation.live.log.finish();
+        rows.unwrap_or_default().iter().map(|row| (row.vm, row.requested_s, row.start_s, row.end_s)).collect()
+    }
+
+    #[test]
+    fn two_migrations_sharing_a_link_each_take_longer_than_one_alone() {
+        // Dirtying 16 MB/s. Alone on 64 MB/s (r = 0.25): rounds of 1024, 256 and 64 MB leave 16 MB ≤ 19.2 MB:
+        // 1360 MB in 21.25 s (`pre_copy::tests::half_a_link_doubles_the_copy_and_the_dirtying_ratio`).
+        let workload = two_vms();
+        let scenario = pre_copy(16.0, "max_concurrent_per_host = 2\n[output]\nmigrations = true");
+        let alone = migrate(&workload, &scenario, &[(0, 1)], |simulation| {
+            assert_eq!(ends(simulation, 0), Some(SimTime(21_250)));
+        });
+        assert_eq!(logged(alone), vec![(0, 0.0, 0.0, 21.25)]);
+        // vm0 to h1 and vm1 to h2 at once: h0's link carries both, each gets 32 MB/s, so r = 0.5 and the budget
+        // is 9.6 MB: 2040 MB in 63.75 s each, three times as long (twice the copy, and twice the dirtying per MB).
+        let shared = migrate(&workload, &scenario, &[(0, 1), (1, 2)], |simulation| {
+            assert_eq!((ends(simulation, 0), ends(simulation, 1)), (Some(SimTime(63_750)), Some(SimTime(63_750))));
+        });
+        assert_eq!((shared.fleet.vm(0).host, shared.fleet.vm(1).host), (Some(1), Some(2)));
+        assert_eq!(logged(shared), vec![(0, 0.0, 0.0, 63.75), (1, 0.0, 0.0, 63.75)]);
+    }
+
+    #[test]
+    fn past_the_concurrency_limit_a_migration_waits_on_its_source() {
+        // Nova's default, one migration per host: vm1 waits, booked on h2 but running on h0 and not losing CPU,
+        // until vm0's migration ends at 21.25 s; then it runs alone on the link: 21.25 s more.
+        let workload = two_vms();
+        let scenario = pre_copy(16.0, "[output]\nmigrations = true");
+        let simulation = migrate(&workload, &scenario, &[(0, 1), (1, 2)], |simulation| {
+            let fleet = &simulation.fleet;
+            assert_eq!(ends(simulation, 0), Some(SimTime(21_250)));
+            assert!(fleet.vm(1).is_migrating() && !fleet.vm(1).is_moving());
+            assert_eq!((fleet.vm(1).host, fleet.host(2).incoming.as_slice()), (Some(0), &[1][..]));
+            assert_eq!(booked(fleet, 2), (1, 1024), "a waiting migration holds its claim on the target");
+        });
+        assert_eq!(simulation.counters.migrations, 2);
+        assert_eq!(logged(simulation), vec![(0, 0.0, 0.0, 21.25), (1, 0.0, 21.25, 42.5)]);
+    }
+
+    /// Dirtying 128 MB/s with a 256 MB working set and 5 rounds at most: never converges; after 5 rounds (32 s,
+    /// `pre_copy::tests::a_vm_dirtying_faster_than_the_link_never_converges_and_ends_as_the_scenario_says`) the
+    /// scenario's `on_non_convergence` decides.
+    fn never_converging(on_non_convergence: &str) -> crate::scenario::Scenario {
+        pre_copy(
+            128.0,
+            &format!("writable_working_set_mb = 256.0\nmax_rounds = 5\non_non_convergence = \"{on_non_convergence}\""),
+        )
+    }
+
+    #[test]
+    fn an_aborted_migration_leaves_the_vm_on_its_source_and_releases_its_target() {
+        let workload = two_vms();
+        let scenario = never_converging("abort");
+        let simulation = migrate(&workload, &scenario, &[(0, 1)], |simulation| {
+            assert_eq!(ends(simulation, 0), Some(SimTime(32_000)));
+        });
+        let fleet = &simulation.fleet;
+        assert_eq!((fleet.vm(0).host, fleet.vm(0).migration), (Some(0), None));
+        assert_eq!((booked(fleet, 1), fleet.host(1).incoming.len()), ((0, 0), 0));
+        assert_eq!(simulation.counters.migrations, 1, "issued, so counted");
+        // Only the penalty was lost, for 32 s: 10 % of 1000 MIPS.
+        assert_eq!(simulation.vm_ledgers[0].migration_loss_mips_ms, 100.0 * 32_000.0);
+        let (metrics, _) = simulation.live.log.finish();
+        assert_eq!((metrics.aborted, metrics.converged, metrics.mean_downtime_ms), (1, 0, 0.0));
+        assert_eq!(metrics.bytes, 2048 * 1_048_576);
+    }
+
+    #[test]
+    fn a_forced_stop_and_copy_counts_the_whole_downtime_as_lost() {
+        // Forced after round 5: the VM pauses for 256 MB / 64 MB/s = 4 s and runs on h1 from 36 s. Lost: 10 % of
+        // 1000 MIPS for 32 s and all of it for 4 s, 7200 MIPS·s, charged evenly over the 36 s (the demand is
+        // constant, so exactly).
+        let workload = two_vms();
+        let scenario = never_converging("force");
+        let simulation = migrate(&workload, &scenario, &[(0, 1)], |_| {});
+        assert_eq!(simulation.fleet.vm(0).host, Some(1));
+        let lost = simulation.vm_ledgers[0].migration_loss_mips_ms;
+        assert!((lost - 7_200_000.0).abs() < 1e-6, "{lost}");
+        let (metrics, _) = simulation.live.log.finish();
+        assert_eq!((metrics.forced, metrics.mean_downtime_ms, metrics.p99_downtime_ms), (1, 4000.0, 4000.0));
     }
 }

@@ -23,6 +23,11 @@ impl Simulation<'_> {
             integrals.energy_wms
         };
         let energy_kwh = energy_wms / WMS_PER_KWH;
+        let log = std::mem::take(&mut self.live.log);
+        let (migration, rows) = log.finish();
+        if let (Some(series), Some(rows)) = (self.timeseries.as_mut(), rows) {
+            series.migrations = rows;
+        }
         let metrics = RunMetrics {
             counters: self.counters,
             lifecycle: self.workload.lifecycle,
@@ -39,6 +44,7 @@ impl Simulation<'_> {
             overload_time_fraction: ratio(integrals.overloaded_host_ms, integrals.active_host_ms),
             oversubscription: self.oversubscription_metrics(),
             sla: self.sla_metrics(energy_kwh),
+            migration,
             wall_s: 0.0,
         };
         RunOutcome { metrics, timeseries: self.timeseries }

@@ -58,7 +58,10 @@ impl Simulation<'_> {
         }
         for &vm in &host_entry.incoming {
             let entry = &fleet.vms[vm as usize];
-            required += capped_per_vcpu(entry) * f64::from(entry.flavor.vcpus) * in_share;
+            if entry.is_moving() {
+                // (A migration waiting for its links has claimed the host's RAM and vCPUs, not its CPU yet.)
+                required += capped_per_vcpu(entry) * f64::from(entry.flavor.vcpus) * in_share;
+            }
         }
         let scale = (required > total).then(|| total / required);
         // CloudSim's order of operations, so that its rounding is reproduced.
@@ -79,7 +82,7 @@ impl Simulation<'_> {
         for index in 0..fleet.hosts[host as usize].vms.len() {
             let vm = fleet.hosts[host as usize].vms[index];
             let entry = &mut fleet.vms[vm as usize];
-            let migrating = entry.migration.is_some();
+            let migrating = entry.is_moving();
             let vcpus = f64::from(entry.flavor.vcpus);
             let factor = if migrating { out_factor } else { 1.0 };
             let allocated = grant(capped_per_vcpu(entry), factor, false) * vcpus;
@@ -87,18 +90,26 @@ impl Simulation<'_> {
             entry.allocated_mips = allocated;
             utilization_mips += if migrating { allocated / out_factor } else { allocated };
             requested_mips += requested;
-            let loss = if !migrating {
+            let mut loss = if !migrating {
                 0.0
             } else if cloudsim {
                 (requested - allocated).max(0.0)
             } else {
                 penalty * requested
             };
+            // Pre-copy's downtime and throttling, beyond the penalty (0 for RAM over bandwidth).
+            let extra = if migrating { self.live.extra_loss_fraction(vm) } else { 0.0 };
+            if extra > 0.0 {
+                loss += extra * requested;
+            }
             self.vm_ledgers[vm as usize].record(now_ms, allocated, requested, migrating, loss);
         }
         for index in 0..fleet.hosts[host as usize].incoming.len() {
             let vm = fleet.hosts[host as usize].incoming[index];
             let entry = &fleet.vms[vm as usize];
+            if !entry.is_moving() {
+                continue;
+            }
             let vcpus = f64::from(entry.flavor.vcpus);
             utilization_mips += grant(capped_per_vcpu(entry), in_share, true) * vcpus;
             if cloudsim && entry.status == VmStatus::Running {

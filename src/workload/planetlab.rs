@@ -20,6 +20,10 @@ pub struct VmType {
     pub memory_mb: u64,
     #[serde(default = "one")]
     pub vcpus: u32,
+    /// Pages each vCPU of this type dirties per second at full load, for the pre-copy migration model (in place
+    /// of `migration.dirty_pages_per_s`); ignored by RAM over bandwidth.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dirty_pages_per_s: Option<f64>,
 }
 
 fn one() -> u32 {
@@ -30,7 +34,7 @@ fn one() -> u32 {
 pub fn cloudsim_vm_types() -> Vec<VmType> {
     [(2500.0, 870), (2000.0, 1740), (1000.0, 1740), (500.0, 613)]
         .into_iter()
-        .map(|(mips, memory_mb)| VmType { mips, memory_mb, vcpus: 1 })
+        .map(|(mips, memory_mb)| VmType { mips, memory_mb, vcpus: 1, dirty_pages_per_s: None })
         .collect()
 }
 
@@ -46,6 +50,7 @@ pub fn workload(series: &PlanetLabSeries, vm_types: &[VmType], duration: SimTime
     let count = series.names.len();
     let mut instances = Vec::with_capacity(count);
     let mut vm_mips = Vec::with_capacity(count);
+    let mut vm_dirty_pages_per_s = Vec::with_capacity(count);
     let mut vm_events = Vec::with_capacity(count);
     for (index, name) in series.names.iter().enumerate() {
         let vm_type = &vm_types[vm_type_of(index, count, vm_types.len())];
@@ -56,6 +61,7 @@ pub fn workload(series: &PlanetLabSeries, vm_types: &[VmType], duration: SimTime
             host: None,
         });
         vm_mips.push(vm_type.mips);
+        vm_dirty_pages_per_s.push(vm_type.dirty_pages_per_s);
         vm_events.push(VmEvent {
             time: SimTime::ZERO,
             vm: index as VmId,
@@ -71,6 +77,7 @@ pub fn workload(series: &PlanetLabSeries, vm_types: &[VmType], duration: SimTime
         host_events: Vec::new(),
         lifecycle: LifecycleCounts::default(),
         vm_mips,
+        vm_dirty_pages_per_s,
         ram_utilization,
     }
 }

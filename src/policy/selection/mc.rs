@@ -45,7 +45,7 @@
 
 use rand_pcg::Pcg64;
 
-use crate::policy::selection::mmt::least_ram;
+use crate::policy::selection::mmt::least_migration_time;
 use crate::policy::selection::{VmCandidate, VmSelector};
 
 /// A design column whose norm left after the earlier Householder steps is at most this fraction of its own norm is
@@ -63,7 +63,7 @@ impl VmSelector for MaximumCorrelation {
     fn select(&mut self, candidates: &[VmCandidate], _rng: &mut Pcg64) -> Option<usize> {
         match r_squared_each(candidates) {
             Some(r_squared) => Some(first_max_above_min_value(&r_squared)),
-            None => least_ram(candidates),
+            None => least_migration_time(candidates),
         }
     }
 }
