@@ -294,6 +294,16 @@ mod tests {
         assert_eq!(iqr_rank(&[0.75, 0.25]), 0.5);
     }
 
+    /// `n` pseudo-random values among `levels` equally spaced ones in [0, 1), so that many repeat (an LCG).
+    fn repeated_values(state: &mut u64, n: usize, levels: u64) -> Vec<f64> {
+        (0..n)
+            .map(|_| {
+                *state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                ((*state >> 40) % levels) as f64 / levels as f64
+            })
+            .collect()
+    }
+
     #[test]
     fn mad_by_selection_equals_mad_on_sorted_data() {
         // The same recipe on fully sorted copies, for every length up to 64, with repeated values.
@@ -307,12 +317,7 @@ mod tests {
         };
         let mut state = 987u64;
         for n in 1..=64usize {
-            let data: Vec<f64> = (0..n)
-                .map(|_| {
-                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                    ((state >> 40) % 23) as f64 / 7.0
-                })
-                .collect();
+            let data = repeated_values(&mut state, n, 23);
             for median in [Median::Apache, Median::Numpy] {
                 assert_eq!(mad(&data, median).to_bits(), mad_sorting(&data, median).to_bits(), "n = {n}, {median:?}");
             }
@@ -324,12 +329,7 @@ mod tests {
         // Pseudo-random data of every length up to 64, with repeated values, against indexing the sorted copy.
         let mut state = 12345u64;
         for n in 1..=64usize {
-            let data: Vec<f64> = (0..n)
-                .map(|_| {
-                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-                    ((state >> 40) % 17) as f64 / 16.0
-                })
-                .collect();
+            let data = repeated_values(&mut state, n, 17);
             let mut sorted = data.clone();
             sort(&mut sorted);
             let (q1, q3) = (n.div_ceil(4) - 1, ((3 * n + 5) / 4 - 1).min(n - 1));
