@@ -12,6 +12,8 @@
 //!
 //! `taskset -c 0 cargo bench --bench migration [-- PAIRS]` (default 9 pairs); results: docs/benchmarks.md.
 
+mod common;
+
 use std::path::Path;
 use std::time::Instant;
 
@@ -32,16 +34,6 @@ fn scenario(migration: &str) -> Scenario {
     runs.remove(0)
 }
 
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let middle = values.len() / 2;
-    if values.len() % 2 == 1 {
-        values[middle]
-    } else {
-        (values[middle - 1] + values[middle]) / 2.0
-    }
-}
-
 /// Simulates `scenario` on `inputs` (as `fleetsim run` does its single run); seconds and migrations.
 fn simulate(scenario: &Scenario, inputs: &Inputs) -> (f64, u64) {
     let seed = run_seed(scenario.seed, 0);
@@ -53,8 +45,7 @@ fn simulate(scenario: &Scenario, inputs: &Inputs) -> (f64, u64) {
 }
 
 fn main() {
-    // `cargo bench` passes `--bench`; a bare number is the count of pairs.
-    let pairs = std::env::args().skip(1).find_map(|argument| argument.parse::<usize>().ok()).unwrap_or(9);
+    let pairs = common::pairs_from_args();
     let (ram, pre_copy) = (scenario("{kind=\"ram_over_bandwidth\"}"), scenario("{kind=\"pre_copy\"}"));
     let workload = ram.planetlab_workload.as_ref().expect("a PlanetLab day");
     if !workload.dir.join(&workload.day).is_dir() {
@@ -78,8 +69,8 @@ fn main() {
     }
     println!(
         "median: ram-over-bandwidth {:.3} s, pre-copy {:.3} s; median per-pair ratio {:.3} (target at most 1.5)",
-        median(&mut rams),
-        median(&mut pre_copies),
-        median(&mut ratios)
+        common::median(&mut rams),
+        common::median(&mut pre_copies),
+        common::median(&mut ratios)
     );
 }

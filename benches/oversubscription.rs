@@ -9,6 +9,8 @@
 //!
 //! `cargo bench --bench oversubscription [-- PAIRS]` (default 9 pairs); results: docs/benchmarks.md.
 
+mod common;
+
 use std::time::Instant;
 
 use fleetsim::scenario::Scenario;
@@ -26,19 +28,8 @@ fn scenario(instances: &std::path::Path, machines: &std::path::Path, oversubscri
     Scenario::from_text(&text, "bench", Some(std::path::Path::new("/")), &[]).expect("valid scenario")
 }
 
-fn median(values: &mut [f64]) -> f64 {
-    values.sort_by(f64::total_cmp);
-    let middle = values.len() / 2;
-    if values.len() % 2 == 1 {
-        values[middle]
-    } else {
-        (values[middle - 1] + values[middle]) / 2.0
-    }
-}
-
 fn main() {
-    // `cargo bench` passes `--bench`; a bare number is the count of pairs.
-    let pairs = std::env::args().skip(1).find_map(|argument| argument.parse::<usize>().ok()).unwrap_or(9);
+    let pairs = common::pairs_from_args();
     let dir = tempfile::tempdir().expect("temporary folder");
     let (instances, machines) = (dir.path().join("full-instances.csv"), dir.path().join("full-machines.csv"));
     let trace = generate(&SynthOptions { seed: 1, scale: 1.0 }).expect("scale 1.0 is valid");
@@ -67,8 +58,8 @@ fn main() {
     }
     println!(
         "median: static {:.3} s, scroogevm {:.3} s; median per-pair ratio {:.3} (target at most 1.30)",
-        median(&mut statics),
-        median(&mut scroogevms),
-        median(&mut ratios)
+        common::median(&mut statics),
+        common::median(&mut scroogevms),
+        common::median(&mut ratios)
     );
 }
