@@ -81,8 +81,8 @@ impl Simulation<'_> {
                 .filter(|vm| vm.requested_mips_ms > 0.0)
                 .map(|vm| vm.migration_loss_mips_ms / vm.requested_mips_ms),
         );
-        let shutdowns: u64 = hosts.iter().map(|host| host.shutdowns).sum();
-        let migrations: u64 = vms.iter().map(|vm| vm.migrations).sum();
+        let shutdowns: u64 = hosts.iter().map(|host| host.shutdowns()).sum();
+        let migrations: u64 = vms.iter().map(|vm| vm.migrations()).sum();
         SlaMetrics {
             slatah,
             pdm,
@@ -94,11 +94,11 @@ impl Simulation<'_> {
             sla_violation_overall: ratio(requested - allocated, requested),
             host_shutdowns: shutdowns,
             mean_time_before_host_shutdown_s: ratio(
-                sum(&mut hosts.iter().map(|host| host.active_before_shutdown_ms)),
+                sum(&mut hosts.iter().map(|host| host.active_before_shutdown_ms())),
                 shutdowns as f64,
             ) / 1000.0,
             mean_time_before_migration_s: ratio(
-                sum(&mut vms.iter().map(|vm| vm.time_before_migration_ms)),
+                sum(&mut vms.iter().map(|vm| vm.time_before_migration_ms())),
                 migrations as f64,
             ) / 1000.0,
             aotf: ratio(sum(&mut hosts.iter().map(|host| host.overload_ms)), active_ms),

@@ -262,7 +262,7 @@ cpu_penalty = 0.1
         update(&mut simulation, 70);
         assert_eq!(simulation.vm_ledgers[1].migration_loss_mips_ms, 100.0 * 30_000.0, "no loss after it");
         assert_eq!(simulation.vm_ledgers[1].requested_mips_ms, 1000.0 * 70_000.0);
-        assert_eq!(simulation.vm_ledgers[1].migrations, 1);
+        assert_eq!(simulation.vm_ledgers[1].migrations(), 1);
         assert_eq!(simulation.fleet.vm(1).allocated_mips, 1000.0, "all of it again on its target");
     }
 
