@@ -129,6 +129,9 @@ struct Simulation<'a> {
     now: SimTime,
     /// The last update point, if any.
     last_update: Option<SimTime>,
+    /// Sources and targets of the migrations applied since the last full update, at its instant: the only hosts
+    /// the update after the last of them must redo (see `end_migration`).
+    moved_since_update: Vec<HostId>,
     /// Fleet host of each machine-trace host, once created.
     machine_hosts: Vec<Option<HostId>>,
     waiting: VecDeque<VmId>,
@@ -171,6 +174,7 @@ impl<'a> Simulation<'a> {
             internal: EventQueue::default(),
             now: SimTime::ZERO,
             last_update: None,
+            moved_since_update: Vec::new(),
             machine_hosts: vec![None; workload.machines.as_ref().map_or(0, |machines| machines.hosts.len())],
             waiting: VecDeque::new(),
             retry_scheduled: false,

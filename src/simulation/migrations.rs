@@ -211,7 +211,7 @@ impl Simulation<'_> {
     /// start.
     ///
     /// Under RAM over bandwidth, as in CloudSim, every host is updated, and again once the last migration ending
-    /// now is applied. Under pre-copy only the migration's two hosts are (their VMs' demand interpolated first in
+    /// now is applied (the hosts that changed: see `update_moved`). Under pre-copy only the migration's two hosts are (their VMs' demand interpolated first in
     /// `cloudsim` semantics): nothing else changes at a migration's end. In `neat` semantics, where demand is
     /// constant between ticks, that records exactly what updating every host would; CloudSim's updates of the
     /// other hosts only resample its interpolated demand. Pre-copy migrations end at many distinct times (their
@@ -259,11 +259,27 @@ impl Simulation<'_> {
             self.update_touched(touched);
             return;
         }
+        self.moved_since_update.extend(hosts);
         let more_now = matches!(self.internal.peek(), Some((time, Internal::MigrationEnd(_))) if time == self.now);
         // (A tick at this time updates anyway, after these.)
         if !more_now {
-            self.update_all();
+            self.update_moved();
         }
+    }
+
+    /// CloudSim's update of every host once the last migration ending now is applied. Every other host was
+    /// updated at this instant already, before the moves, and nothing of theirs has changed since (demand is
+    /// interpolated once per instant), so updating them again would record the same state: only the moves'
+    /// sources and targets are updated.
+    fn update_moved(&mut self) {
+        let mut moved = std::mem::take(&mut self.moved_since_update);
+        moved.sort_unstable();
+        moved.dedup();
+        for &host in &moved {
+            self.update_host(host);
+        }
+        moved.clear();
+        self.moved_since_update = moved;
     }
 
     /// A migration ending now whose VM left (deleted, its host removed) or moved again: its link slots, held

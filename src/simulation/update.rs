@@ -22,6 +22,7 @@ impl Simulation<'_> {
             self.update_host(host);
         }
         self.last_update = Some(self.now);
+        self.moved_since_update.clear();
     }
 
     /// Shares the host's CPU among its VMs and records the host and its running VMs in their ledgers.
