@@ -6,6 +6,7 @@
 use crate::fleet::{Fleet, HostId, VmId};
 use crate::migration::MigrationConfig;
 use crate::policy::overload::{HostObservation, OverloadDetector};
+use crate::policy::reallocation::ranking::Ranking;
 use crate::policy::Semantics;
 
 /// Fraction of a migrating VM's request that its target reserves while it moves in (CloudSim).
@@ -76,7 +77,7 @@ pub struct Round<'a> {
     pub idle_classes: Vec<Vec<HostId>>,
     /// Reusable buffers for placement: its candidates, and the suitable ones ranked by a score.
     pub candidates: Vec<HostId>,
-    pub ranked: Vec<(f64, HostId)>,
+    pub ranked: Ranking,
     history: Vec<f64>,
     /// Scratch for a hypothetical VM's scaled history.
     scaled_scratch: Vec<f64>,
@@ -128,7 +129,7 @@ impl<'a> Round<'a> {
             busy: Vec::new(),
             idle_classes: Vec::new(),
             candidates: Vec::new(),
-            ranked: Vec::new(),
+            ranked: Ranking::default(),
             history: Vec::new(),
             scaled_scratch: Vec::new(),
         };
