@@ -165,13 +165,28 @@ impl<'a> Round<'a> {
         history_length: usize,
         utilization_mips: &[f64],
     ) -> Round<'a> {
+        Round::reusing(Vec::new(), fleet, semantics, migration, interval_s, history_length, utilization_mips)
+    }
+
+    /// [`Round::new`], reusing the buffers of an earlier round's hosts (see [`Round::into_hosts`]): a round is
+    /// built at every monitoring tick for every host, so allocating them anew would cost more than filling them.
+    pub fn reusing(
+        mut hosts: Vec<RoundHost>,
+        fleet: &'a Fleet,
+        semantics: Semantics,
+        migration: &'a MigrationConfig,
+        interval_s: f64,
+        history_length: usize,
+        utilization_mips: &[f64],
+    ) -> Round<'a> {
+        hosts.resize_with(fleet.hosts.len(), RoundHost::default);
         let mut round = Round {
             fleet,
             semantics,
             migration,
             interval_s,
             history_length,
-            hosts: vec![RoundHost::default(); fleet.hosts.len()],
+            hosts,
             busy: Vec::new(),
             idle_classes: Vec::new(),
             candidates: Vec::new(),
@@ -183,6 +198,11 @@ impl<'a> Round<'a> {
         }
         round.classify_idle_hosts();
         round
+    }
+
+    /// The hosts, for the next round to reuse.
+    pub fn into_hosts(self) -> Vec<RoundHost> {
+        self.hosts
     }
 
     /// Sets up `host` as the fleet has it: its VM list, their terms and histories, its sums.
@@ -210,7 +230,6 @@ impl<'a> Round<'a> {
             round_host.terms.push(term);
         }
         round_host.totals = Totals::of(&round_host.terms);
-        round_host.history.values.clear();
         round_host.history.values.resize(self.history_length, 0.0);
         round_host.history.refold(&round_host.terms, &round_host.scaled);
         round_host.idle_class = None;
