@@ -34,7 +34,7 @@ pub struct RoundHost {
     scaled: Vec<f64>,
     /// The listed VMs' sums of scalars, in list order: always up to date.
     totals: Totals,
-    /// The listed VMs' summed history.
+    /// The listed VMs' summed history: brought up to date only when a detector reads it.
     history: HistorySums,
     /// For a host that is idle (no VM, no CPU use at the last update): the index of its class of identical idle
     /// hosts (same power model, capacity and free RAM). Every member of a class looks the same to placement, so
@@ -103,6 +103,8 @@ struct HistorySums {
     values: Vec<f64>,
     /// How many of the newest slots are in use (the longest listed history).
     len: usize,
+    /// A VM has been removed since the sums were made: they must be summed again before they are read.
+    stale: bool,
 }
 
 impl HistorySums {
@@ -122,6 +124,7 @@ impl HistorySums {
         for term in terms {
             self.add(&scaled[term.scaled_start..term.scaled_start + term.scaled_len]);
         }
+        self.stale = false;
     }
 
     /// The history a detector sees, oldest first: the slots in use, less (in CloudSim semantics) the oldest
@@ -372,7 +375,9 @@ impl<'a> Round<'a> {
         let term = self.terms(host, vm, &mut round_host.scaled);
         round_host.terms.push(term);
         round_host.totals.add(&term);
-        round_host.history.add(&round_host.scaled[term.scaled_start..]);
+        if !round_host.history.stale {
+            round_host.history.add(&round_host.scaled[term.scaled_start..]);
+        }
         self.hosts[host as usize] = round_host;
     }
 
@@ -388,7 +393,7 @@ impl<'a> Round<'a> {
     }
 
     /// Takes `vm`'s first entry out of `host`'s list and its terms out of the sums (summed again in list order,
-    /// without moving the histories); whether it was listed.
+    /// without moving the histories; the history only when next read); whether it was listed.
     fn remove_listed(&mut self, host: HostId, vm: VmId) -> bool {
         let round_host = &mut self.hosts[host as usize];
         let Some(position) = round_host.list.iter().position(|&listed| listed == vm) else {
@@ -397,27 +402,35 @@ impl<'a> Round<'a> {
         round_host.list.remove(position);
         round_host.terms.remove(position);
         round_host.totals = Totals::of(&round_host.terms);
-        round_host.history.refold(&round_host.terms, &round_host.scaled);
+        // A detector that reads no history (THR) never pays for summing it again.
+        round_host.history.stale = true;
         true
     }
 
     /// The host as a detector sees it now: utilisation from its listed VMs' requests, history aggregated from
     /// their histories (weighted by their capacity, aligned on the latest value), migration time of its VMs.
     pub fn observe(&mut self, host: HostId) -> HostObservation<'_> {
-        self.observe_with(host, None)
+        self.observe_with(host, None, true)
+    }
+
+    /// Is `host` overloaded as it is now (CloudSim's `isHostOverUtilized` once a VM has been removed)?
+    pub fn overloaded(&mut self, host: HostId, detector: &dyn OverloadDetector) -> bool {
+        let observation = self.observe_with(host, None, detector.reads_history());
+        detector.check(&observation)
     }
 
     /// Would `host` be overloaded with `vm` added (CloudSim's `isHostOverUtilizedAfterAllocation`)? The round
     /// is left as it was.
     pub fn overloaded_with(&mut self, host: HostId, vm: VmId, detector: &dyn OverloadDetector) -> bool {
-        let observation = self.observe_with(host, Some(vm));
+        let observation = self.observe_with(host, Some(vm), detector.reads_history());
         detector.check(&observation)
     }
 
-    /// The observation of `host`'s listed VMs, plus `extra` appended to the list. Starts from the host's sums,
+    /// The observation of `host`'s listed VMs, plus `extra` appended to the list; its history empty unless
+    /// `with_history`. Starts from the host's sums,
     /// which hold the same folds in the same order (CloudSim adds VM by VM in list order), so the result is
     /// exactly what summing the whole list would give.
-    fn observe_with(&mut self, host: HostId, extra: Option<VmId>) -> HostObservation<'_> {
+    fn observe_with(&mut self, host: HostId, extra: Option<VmId>, with_history: bool) -> HostObservation<'_> {
         let fleet = self.fleet;
         let total = fleet.host(host).total_mips();
         let mut totals = self.hosts[host as usize].totals;
@@ -431,8 +444,12 @@ impl<'a> Round<'a> {
             Semantics::Neat => 0.0,
         };
         let utilization = if total > 0.0 { totals.requested_mips / total } else { 0.0 };
-        let round_host = &self.hosts[host as usize];
+        let round_host = &mut self.hosts[host as usize];
+        if with_history && round_host.history.stale {
+            round_host.history.refold(&round_host.terms, &round_host.scaled);
+        }
         let history = match extra {
+            _ if !with_history => &[],
             Some(vm) => {
                 let recent = recent(&fleet.vm(vm).history, self.history_length);
                 let sums = &mut self.extra_history;
@@ -581,10 +598,47 @@ mod tests {
         let detector = Threshold { threshold: 0.8 };
         let _ = round.overloaded_with(0, 3, &detector);
         let hypothetical = {
-            let observation = round.observe_with(0, Some(3));
+            let observation = round.observe_with(0, Some(3), true);
             observation.history.iter().map(|value| value.to_bits()).collect::<Vec<_>>()
         };
         round.add(0, 3);
         assert_eq!(observed(&mut round, 0).1, hypothetical);
+    }
+
+    /// Records the history it is shown.
+    struct Recorder(std::cell::RefCell<Vec<f64>>, bool);
+
+    impl OverloadDetector for Recorder {
+        fn observe(&mut self, observation: &HostObservation) -> bool {
+            self.check(observation)
+        }
+
+        fn check(&self, observation: &HostObservation) -> bool {
+            *self.0.borrow_mut() = observation.history.to_vec();
+            false
+        }
+
+        fn reads_history(&self) -> bool {
+            self.1
+        }
+    }
+
+    #[test]
+    fn the_history_is_summed_after_a_removal_only_for_a_detector_that_reads_it() {
+        let fleet = fleet_with_irregular_histories(None);
+        let migration = MigrationConfig::default();
+        let mut round = Round::new(&fleet, Semantics::Cloudsim, &migration, 300.0, 30, &utilization_mips(&fleet));
+        round.remove(0, 4);
+        let blind = Recorder(Default::default(), false);
+        round.overloaded(0, &blind);
+        round.overloaded_with(0, 4, &blind);
+        assert!(blind.0.borrow().is_empty());
+        // THR decides on the utilisation alone.
+        assert!(!Threshold { threshold: 0.8 }.reads_history());
+        let reader = Recorder(Default::default(), true);
+        round.overloaded(0, &reader);
+        let expected = round.observe(0).history.to_vec();
+        assert_eq!(*reader.0.borrow(), expected);
+        assert_eq!(expected.len(), 30);
     }
 }
