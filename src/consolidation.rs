@@ -84,6 +84,8 @@ pub struct Consolidator {
     pub placement: Box<dyn Reallocation>,
     pub rng: Pcg64,
     pub history_length: usize,
+    /// The last round's hosts, whose buffers the next round reuses.
+    round_hosts: Vec<round::RoundHost>,
 }
 
 impl Consolidator {
@@ -97,6 +99,7 @@ impl Consolidator {
             placement: config.placement.build(),
             rng: Pcg64::seed_from_u64(seed),
             history_length: config.history_length(),
+            round_hosts: Vec::new(),
         }
     }
 
@@ -109,11 +112,15 @@ impl Consolidator {
         migration: &MigrationConfig,
         interval_s: f64,
     ) -> Vec<(VmId, HostId)> {
+        let hosts = std::mem::take(&mut self.round_hosts);
+        let (semantics, history_length) = (self.semantics, self.history_length);
         let mut round =
-            round::Round::new(fleet, self.semantics, migration, interval_s, self.history_length, utilization_mips);
-        match self.semantics {
+            round::Round::reusing(hosts, fleet, semantics, migration, interval_s, history_length, utilization_mips);
+        let migrations = match self.semantics {
             Semantics::Cloudsim => cloudsim::plan(self, &mut round),
             Semantics::Neat => neat::plan(self, &mut round),
-        }
+        };
+        self.round_hosts = round.into_hosts();
+        migrations
     }
 }

@@ -34,8 +34,7 @@ pub fn plan(consolidator: &mut Consolidator, round: &mut Round) -> Vec<(VmId, Ho
         while let Some(vm) = select_one(consolidator, round, host) {
             selected.push(vm);
             round.remove(host, vm);
-            let observation = round.observe(host);
-            if !consolidator.detector.check(&observation) {
+            if !round.overloaded(host, consolidator.detector.as_ref()) {
                 break;
             }
         }

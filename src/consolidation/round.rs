@@ -6,13 +6,14 @@
 use crate::fleet::{Fleet, HostId, VmId};
 use crate::migration::MigrationConfig;
 use crate::policy::overload::{HostObservation, OverloadDetector};
+use crate::policy::reallocation::ranking::Ranking;
 use crate::policy::Semantics;
 
 /// Fraction of a migrating VM's request that its target reserves while it moves in (CloudSim).
 pub const INCOMING_SHARE: f64 = 0.1;
 
 /// One host in the round.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, Default)]
 pub struct RoundHost {
     /// CloudSim's VM list: VMs running here (including those migrating away), then those migrating in, then the
     /// round's hypothetical additions.
@@ -24,40 +25,117 @@ pub struct RoundHost {
     pub utilization_mips: f64,
     /// Power at `utilization_mips`: fixed for the round.
     pub power_now_w: f64,
-    /// What the listed VMs require of the scheduler (capped requests, those migrating in at 10 %).
-    required_mips: f64,
     /// Nine times the 10 % reserved for each VM migrating in (CloudSim's PABFD adds it to the current use).
     incoming_extra_mips: f64,
-    /// The listed VMs' sums, kept up to date as VMs are added and removed.
-    aggregate: Aggregate,
-    /// Each listed VM's history scaled to this host, newest first, one after another in list order (`scaled_ends[i]`
-    /// ends list entry i's), so that summing the list again after a removal divides nothing.
+    /// What each entry of `list` adds to the host's sums, in list order.
+    terms: Vec<Terms>,
+    /// The listed VMs' histories scaled to this host, oldest first, one after another; `terms` say where each
+    /// is. A removed VM's values stay here unused (the round is short-lived), so a removal moves no history.
     scaled: Vec<f64>,
-    scaled_ends: Vec<usize>,
+    /// The listed VMs' sums of scalars, in list order: always up to date.
+    totals: Totals,
+    /// The listed VMs' summed history: brought up to date only when a detector reads it.
+    history: HistorySums,
     /// For a host that is idle (no VM, no CPU use at the last update): the index of its class of identical idle
     /// hosts (same power model, capacity and free RAM). Every member of a class looks the same to placement, so
     /// placement need only examine the first member it may use. `None` once a VM is placed on it.
     pub idle_class: Option<u32>,
 }
 
-/// Sums over a host's listed VMs, in list order.
-#[derive(Clone, Debug, Default)]
-struct Aggregate {
-    /// Capacity-weighted utilisation history, newest first, untrimmed.
-    history_newest_first: Vec<f64>,
+/// One listed VM's terms in its host's sums, computed once when it is listed (the fleet does not change during
+/// the round).
+#[derive(Clone, Copy, Debug)]
+struct Terms {
+    /// What the VM asks for now (uncapped).
     requested_mips: f64,
+    /// What it requires of the host's scheduler: its capped request, 10 % of it while migrating in.
+    required_mips: f64,
+    /// Its estimated migration time.
+    duration_s: f64,
+    /// Where its scaled history is in the host's `scaled`.
+    scaled_start: usize,
+    scaled_len: usize,
+}
+
+/// Sums of scalars over a host's listed VMs, each a left fold in list order (CloudSim's order).
+#[derive(Clone, Copy, Debug, Default)]
+struct Totals {
+    requested_mips: f64,
+    /// What the listed VMs require of the scheduler (capped requests, those migrating in at 10 %).
+    required_mips: f64,
     max_duration_s: f64,
     sum_duration_s: f64,
     count: usize,
 }
 
-impl Aggregate {
-    fn clear(&mut self) {
-        self.history_newest_first.clear();
-        self.requested_mips = 0.0;
-        self.max_duration_s = 0.0;
-        self.sum_duration_s = 0.0;
-        self.count = 0;
+impl Totals {
+    /// The totals of `terms`, from scratch.
+    fn of(terms: &[Terms]) -> Totals {
+        let mut totals = Totals::default();
+        for term in terms {
+            totals.count(term.requested_mips, term.duration_s);
+        }
+        // The scheduler's sum as CloudSim's list sum (`Iterator::sum`, from the same neutral element).
+        totals.required_mips = terms.iter().map(|term| term.required_mips).sum();
+        totals
+    }
+
+    /// One more VM's request and migration time (all but the scheduler's sum).
+    fn count(&mut self, requested_mips: f64, duration_s: f64) {
+        self.requested_mips += requested_mips;
+        self.max_duration_s = self.max_duration_s.max(duration_s);
+        self.sum_duration_s += duration_s;
+        self.count += 1;
+    }
+
+    /// One more VM at the end of the list: the same sums as folding the whole list again.
+    fn add(&mut self, term: &Terms) {
+        self.count(term.requested_mips, term.duration_s);
+        self.required_mips += term.required_mips;
+    }
+}
+
+/// A host's summed history: capacity-weighted utilisation, oldest first, right-aligned in `values` (the
+/// round's history length): the newest sum is last, and slots older than the longest listed history are 0 and
+/// not part of it. Each slot is a left fold in list order starting from 0, as CloudSim sums VM by VM.
+#[derive(Clone, Debug, Default)]
+struct HistorySums {
+    values: Vec<f64>,
+    /// How many of the newest slots are in use (the longest listed history).
+    len: usize,
+    /// A VM has been removed since the sums were made: they must be summed again before they are read.
+    stale: bool,
+}
+
+impl HistorySums {
+    /// Adds one history, oldest first, aligned on the newest value.
+    fn add(&mut self, scaled: &[f64]) {
+        let end = self.values.len();
+        for (sum, value) in self.values[end - scaled.len()..].iter_mut().zip(scaled) {
+            *sum += value;
+        }
+        self.len = self.len.max(scaled.len());
+    }
+
+    /// The sums over `terms`, from scratch.
+    fn refold(&mut self, terms: &[Terms], scaled: &[f64]) {
+        self.values.fill(0.0);
+        self.len = 0;
+        for term in terms {
+            self.add(&scaled[term.scaled_start..term.scaled_start + term.scaled_len]);
+        }
+        self.stale = false;
+    }
+
+    /// The history a detector sees, oldest first: the slots in use, less (in CloudSim semantics) the oldest
+    /// values that are exactly 0 (CloudSim's `MathUtil.trimZeroTail`).
+    fn observed(values: &[f64], len: usize, semantics: Semantics) -> &[f64] {
+        let mut history = &values[values.len() - len..];
+        if semantics == Semantics::Cloudsim {
+            let kept = history.iter().position(|&value| value != 0.0).unwrap_or(history.len());
+            history = &history[kept..];
+        }
+        history
     }
 }
 
@@ -76,10 +154,9 @@ pub struct Round<'a> {
     pub idle_classes: Vec<Vec<HostId>>,
     /// Reusable buffers for placement: its candidates, and the suitable ones ranked by a score.
     pub candidates: Vec<HostId>,
-    pub ranked: Vec<(f64, HostId)>,
-    history: Vec<f64>,
-    /// Scratch for a hypothetical VM's scaled history.
-    scaled_scratch: Vec<f64>,
+    pub ranked: Ranking,
+    /// Scratch for a hypothetical host's history (a VM added).
+    extra_history: Vec<f64>,
 }
 
 impl<'a> Round<'a> {
@@ -91,33 +168,21 @@ impl<'a> Round<'a> {
         history_length: usize,
         utilization_mips: &[f64],
     ) -> Round<'a> {
-        let hosts = fleet
-            .hosts
-            .iter()
-            .enumerate()
-            .map(|(id, host)| {
-                let total = host.total_mips();
-                let mut round_host = RoundHost {
-                    list: host.vms.iter().chain(&host.incoming).copied().collect(),
-                    free_memory_mb: host.free_memory_mb(),
-                    free_vcpus: host.free_vcpus(),
-                    utilization_mips: utilization_mips[id],
-                    power_now_w: host.power.watts(if total > 0.0 { utilization_mips[id] / total } else { 0.0 }),
-                    required_mips: 0.0,
-                    incoming_extra_mips: 0.0,
-                    aggregate: Aggregate::default(),
-                    scaled: Vec::new(),
-                    scaled_ends: Vec::new(),
-                    idle_class: None,
-                };
-                for &vm in &host.incoming {
-                    // A migration waiting for its links (pre-copy) reserves nothing yet: all of it is to come.
-                    let to_come = if fleet.vm(vm).is_moving() { 1.0 - INCOMING_SHARE } else { 1.0 };
-                    round_host.incoming_extra_mips += fleet.vm(vm).demand_mips() * to_come;
-                }
-                round_host
-            })
-            .collect();
+        Round::reusing(Vec::new(), fleet, semantics, migration, interval_s, history_length, utilization_mips)
+    }
+
+    /// [`Round::new`], reusing the buffers of an earlier round's hosts (see [`Round::into_hosts`]): a round is
+    /// built at every monitoring tick for every host, so allocating them anew would cost more than filling them.
+    pub fn reusing(
+        mut hosts: Vec<RoundHost>,
+        fleet: &'a Fleet,
+        semantics: Semantics,
+        migration: &'a MigrationConfig,
+        interval_s: f64,
+        history_length: usize,
+        utilization_mips: &[f64],
+    ) -> Round<'a> {
+        hosts.resize_with(fleet.hosts.len(), RoundHost::default);
         let mut round = Round {
             fleet,
             semantics,
@@ -128,16 +193,64 @@ impl<'a> Round<'a> {
             busy: Vec::new(),
             idle_classes: Vec::new(),
             candidates: Vec::new(),
-            ranked: Vec::new(),
-            history: Vec::new(),
-            scaled_scratch: Vec::new(),
+            ranked: Ranking::default(),
+            extra_history: Vec::new(),
         };
-        for host in 0..round.hosts.len() as HostId {
-            round.scale_list(host);
-            round.recompute(host);
+        for host in 0..fleet.hosts.len() as HostId {
+            round.list_host(host, utilization_mips[host as usize]);
         }
         round.classify_idle_hosts();
         round
+    }
+
+    /// The hosts, for the next round to reuse.
+    pub fn into_hosts(self) -> Vec<RoundHost> {
+        self.hosts
+    }
+
+    /// Sets up `host` as the fleet has it: its VM list, their terms and histories, its sums.
+    fn list_host(&mut self, host: HostId, utilization_mips: f64) {
+        let fleet = self.fleet;
+        let entry = fleet.host(host);
+        let total = entry.total_mips();
+        let mut round_host = std::mem::take(&mut self.hosts[host as usize]);
+        round_host.list.clear();
+        round_host.list.extend(entry.vms.iter().chain(&entry.incoming));
+        round_host.free_memory_mb = entry.free_memory_mb();
+        round_host.free_vcpus = entry.free_vcpus();
+        round_host.utilization_mips = utilization_mips;
+        round_host.power_now_w = entry.power.watts(if total > 0.0 { utilization_mips / total } else { 0.0 });
+        round_host.incoming_extra_mips = 0.0;
+        for &vm in &entry.incoming {
+            // A migration waiting for its links (pre-copy) reserves nothing yet: all of it is to come.
+            let to_come = if fleet.vm(vm).is_moving() { 1.0 - INCOMING_SHARE } else { 1.0 };
+            round_host.incoming_extra_mips += fleet.vm(vm).demand_mips() * to_come;
+        }
+        round_host.terms.clear();
+        round_host.scaled.clear();
+        for &vm in &round_host.list {
+            let term = self.terms(host, vm, &mut round_host.scaled);
+            round_host.terms.push(term);
+        }
+        round_host.totals = Totals::of(&round_host.terms);
+        round_host.history.values.resize(self.history_length, 0.0);
+        round_host.history.refold(&round_host.terms, &round_host.scaled);
+        round_host.idle_class = None;
+        self.hosts[host as usize] = round_host;
+    }
+
+    /// `vm`'s terms in `host`'s sums, its history scaled to the host appended to `scaled`.
+    fn terms(&self, host: HostId, vm: VmId, scaled: &mut Vec<f64>) -> Terms {
+        let entry = self.fleet.vm(vm);
+        let scaled_start = scaled.len();
+        self.scale_history(vm, self.fleet.host(host).total_mips(), scaled);
+        Terms {
+            requested_mips: entry.demand_mips(),
+            required_mips: self.required_mips(host, vm),
+            duration_s: self.migration.estimated_duration_of(entry),
+            scaled_start,
+            scaled_len: scaled.len() - scaled_start,
+        }
     }
 
     /// Groups the idle hosts into classes of identical ones; the others are busy.
@@ -189,11 +302,6 @@ impl<'a> Round<'a> {
         }
     }
 
-    /// What the host's listed VMs require of its scheduler, summed in list order.
-    fn list_required_mips(&self, host: HostId) -> f64 {
-        self.hosts[host as usize].list.iter().map(|&vm| self.required_mips(host, vm)).sum()
-    }
-
     /// What `vm` requires of `host`'s scheduler: its capped request, 10 % of it while migrating in.
     fn required_mips(&self, host: HostId, vm: VmId) -> f64 {
         let capped = self.capped_mips(host, vm);
@@ -231,7 +339,7 @@ impl<'a> Round<'a> {
     /// they require more than the capacity.
     pub fn available_mips(&self, host: HostId) -> f64 {
         let total = self.fleet.host(host).total_mips();
-        let required = self.hosts[host as usize].required_mips;
+        let required = self.hosts[host as usize].totals.required_mips;
         if required <= total {
             total - required
         } else {
@@ -256,171 +364,127 @@ impl<'a> Round<'a> {
     pub fn add(&mut self, host: HostId, vm: VmId) {
         let memory = self.fleet.vm(vm).booked_memory_mb as f64;
         let vcpus = f64::from(self.fleet.vm(vm).flavor.vcpus);
-        let total = self.fleet.host(host).total_mips();
-        let round_host = &mut self.hosts[host as usize];
+        let mut round_host = std::mem::take(&mut self.hosts[host as usize]);
         round_host.list.push(vm);
         round_host.free_memory_mb -= memory;
         round_host.free_vcpus -= vcpus;
         if round_host.idle_class.take().is_some() {
             self.busy.push(host);
         }
-        // Appending adds the VM's terms after the others: the same sums as recomputing in list order.
-        let mut scaled = std::mem::take(&mut self.hosts[host as usize].scaled);
-        let start = scaled.len();
-        self.scale_history(vm, total, &mut scaled);
-        let mut aggregate = std::mem::take(&mut self.hosts[host as usize].aggregate);
-        self.add_to(&mut aggregate, vm, &scaled[start..]);
-        let round_host = &mut self.hosts[host as usize];
-        round_host.scaled_ends.push(scaled.len());
-        round_host.scaled = scaled;
-        round_host.aggregate = aggregate;
-        // One more term at the end of the list's sum, in list order.
-        self.hosts[host as usize].required_mips += self.required_mips(host, vm);
+        // Appending adds the VM's terms after the others: the same sums as folding the list again in order.
+        let term = self.terms(host, vm, &mut round_host.scaled);
+        round_host.terms.push(term);
+        round_host.totals.add(&term);
+        if !round_host.history.stale {
+            round_host.history.add(&round_host.scaled[term.scaled_start..]);
+        }
+        self.hosts[host as usize] = round_host;
     }
 
     /// Removes `vm` from `host`'s list (selected to leave, or a placement undone).
     pub fn remove(&mut self, host: HostId, vm: VmId) {
         let memory = self.fleet.vm(vm).booked_memory_mb as f64;
         let vcpus = f64::from(self.fleet.vm(vm).flavor.vcpus);
-        let round_host = &mut self.hosts[host as usize];
-        if let Some(position) = round_host.list.iter().position(|&listed| listed == vm) {
-            round_host.list.remove(position);
+        if self.remove_listed(host, vm) {
+            let round_host = &mut self.hosts[host as usize];
             round_host.free_memory_mb += memory;
             round_host.free_vcpus += vcpus;
-            let start = if position == 0 { 0 } else { round_host.scaled_ends[position - 1] };
-            let end = round_host.scaled_ends.remove(position);
-            round_host.scaled.drain(start..end);
-            for later in &mut round_host.scaled_ends[position..] {
-                *later -= end - start;
-            }
-            self.recompute(host);
         }
+    }
+
+    /// Takes `vm`'s first entry out of `host`'s list and its terms out of the sums (summed again in list order,
+    /// without moving the histories; the history only when next read); whether it was listed.
+    fn remove_listed(&mut self, host: HostId, vm: VmId) -> bool {
+        let round_host = &mut self.hosts[host as usize];
+        let Some(position) = round_host.list.iter().position(|&listed| listed == vm) else {
+            return false;
+        };
+        round_host.list.remove(position);
+        round_host.terms.remove(position);
+        round_host.totals = Totals::of(&round_host.terms);
+        // A detector that reads no history (THR) never pays for summing it again.
+        round_host.history.stale = true;
+        true
     }
 
     /// The host as a detector sees it now: utilisation from its listed VMs' requests, history aggregated from
     /// their histories (weighted by their capacity, aligned on the latest value), migration time of its VMs.
     pub fn observe(&mut self, host: HostId) -> HostObservation<'_> {
-        self.observe_with(host, None)
+        self.observe_with(host, None, true)
+    }
+
+    /// Is `host` overloaded as it is now (CloudSim's `isHostOverUtilized` once a VM has been removed)?
+    pub fn overloaded(&mut self, host: HostId, detector: &dyn OverloadDetector) -> bool {
+        let observation = self.observe_with(host, None, detector.reads_history());
+        detector.check(&observation)
     }
 
     /// Would `host` be overloaded with `vm` added (CloudSim's `isHostOverUtilizedAfterAllocation`)? The round
     /// is left as it was.
     pub fn overloaded_with(&mut self, host: HostId, vm: VmId, detector: &dyn OverloadDetector) -> bool {
-        let observation = self.observe_with(host, Some(vm));
+        let observation = self.observe_with(host, Some(vm), detector.reads_history());
         detector.check(&observation)
     }
 
-    /// The observation of `host`'s listed VMs, plus `extra` appended to the list. Starts from the host's cached
-    /// aggregate, which holds the same sums in the same order (CloudSim adds VM by VM in list order), so the
-    /// result is exactly what summing the whole list would give.
-    fn observe_with(&mut self, host: HostId, extra: Option<VmId>) -> HostObservation<'_> {
+    /// The observation of `host`'s listed VMs, plus `extra` appended to the list; its history empty unless
+    /// `with_history`. Starts from the host's sums,
+    /// which hold the same folds in the same order (CloudSim adds VM by VM in list order), so the result is
+    /// exactly what summing the whole list would give.
+    fn observe_with(&mut self, host: HostId, extra: Option<VmId>, with_history: bool) -> HostObservation<'_> {
         let fleet = self.fleet;
         let total = fleet.host(host).total_mips();
-        let mut aggregate = std::mem::take(&mut self.history);
-        let cached = &self.hosts[host as usize].aggregate;
-        aggregate.clear();
-        aggregate.extend_from_slice(&cached.history_newest_first);
-        let (mut requested_mips, mut max_duration, mut sum_duration, mut count) =
-            (cached.requested_mips, cached.max_duration_s, cached.sum_duration_s, cached.count);
+        let mut totals = self.hosts[host as usize].totals;
         if let Some(vm) = extra {
-            let mut scratch = Aggregate {
-                history_newest_first: aggregate,
-                requested_mips,
-                max_duration_s: max_duration,
-                sum_duration_s: sum_duration,
-                count,
-            };
-            let mut scaled = std::mem::take(&mut self.scaled_scratch);
-            scaled.clear();
-            self.scale_history(vm, total, &mut scaled);
-            self.add_to(&mut scratch, vm, &scaled);
-            self.scaled_scratch = scaled;
-            aggregate = scratch.history_newest_first;
-            (requested_mips, max_duration, sum_duration, count) =
-                (scratch.requested_mips, scratch.max_duration_s, scratch.sum_duration_s, scratch.count);
+            let entry = fleet.vm(vm);
+            totals.count(entry.demand_mips(), self.migration.estimated_duration_of(entry));
         }
-        if self.semantics == Semantics::Cloudsim {
-            // CloudSim's `MathUtil.trimZeroTail`: the oldest values that are exactly 0 are dropped.
-            while aggregate.last() == Some(&0.0) {
-                aggregate.pop();
-            }
-        }
-        aggregate.reverse();
-        self.history = aggregate;
         let migration_time_s = match self.semantics {
-            Semantics::Cloudsim => max_duration,
-            Semantics::Neat if count > 0 => sum_duration / count as f64,
+            Semantics::Cloudsim => totals.max_duration_s,
+            Semantics::Neat if totals.count > 0 => totals.sum_duration_s / totals.count as f64,
             Semantics::Neat => 0.0,
         };
-        let utilization = if total > 0.0 { requested_mips / total } else { 0.0 };
-        HostObservation { host, utilization, history: &self.history, migration_time_s, interval_s: self.interval_s }
+        let utilization = if total > 0.0 { totals.requested_mips / total } else { 0.0 };
+        let round_host = &mut self.hosts[host as usize];
+        if with_history && round_host.history.stale {
+            round_host.history.refold(&round_host.terms, &round_host.scaled);
+        }
+        let history = match extra {
+            _ if !with_history => &[],
+            Some(vm) => {
+                let recent = recent(&fleet.vm(vm).history, self.history_length);
+                let sums = &mut self.extra_history;
+                sums.clear();
+                sums.extend_from_slice(&round_host.history.values);
+                let capacity = fleet.vm(vm).capacity_mips();
+                let end = sums.len();
+                // CloudSim's `history[i] * vm.getMips() / hostMips`, added as `HistorySums::add` would.
+                for (sum, value) in sums[end - recent.len()..].iter_mut().zip(recent) {
+                    *sum += if total > 0.0 { value * capacity / total } else { 0.0 };
+                }
+                let len = round_host.history.len.max(recent.len());
+                HistorySums::observed(sums, len, self.semantics)
+            }
+            None => HistorySums::observed(&round_host.history.values, round_host.history.len, self.semantics),
+        };
+        HostObservation { host, utilization, history, migration_time_s, interval_s: self.interval_s }
     }
 
-    /// Appends `vm`'s history scaled to a host of `total` MIPS, newest first, to `into`: CloudSim's
+    /// Appends `vm`'s history scaled to a host of `total` MIPS, oldest first, to `into`: CloudSim's
     /// `history[i] * vm.getMips() / hostMips` (a plain loop, so that it vectorises).
     fn scale_history(&self, vm: VmId, total: f64, into: &mut Vec<f64>) {
         let entry = self.fleet.vm(vm);
-        let capacity = entry.capacity_mips();
-        let recent = &entry.history[entry.history.len().saturating_sub(self.history_length)..];
+        let (capacity, recent) = (entry.capacity_mips(), recent(&entry.history, self.history_length));
         if total > 0.0 {
-            into.extend(recent.iter().rev().map(|value| value * capacity / total));
+            into.extend(recent.iter().map(|value| value * capacity / total));
         } else {
             into.resize(into.len() + recent.len(), 0.0);
         }
     }
+}
 
-    /// Adds `vm`'s terms to an aggregate: its history `scaled` to the host (newest first), its request, its
-    /// migration time.
-    fn add_to(&self, aggregate: &mut Aggregate, vm: VmId, scaled: &[f64]) {
-        let entry = self.fleet.vm(vm);
-        aggregate.requested_mips += entry.demand_mips();
-        let sums = &mut aggregate.history_newest_first;
-        if sums.len() < scaled.len() {
-            sums.resize(scaled.len(), 0.0);
-        }
-        for (sum, value) in sums.iter_mut().zip(scaled) {
-            *sum += value;
-        }
-        let duration = self.migration.estimated_duration_of(entry);
-        aggregate.max_duration_s = aggregate.max_duration_s.max(duration);
-        aggregate.sum_duration_s += duration;
-        aggregate.count += 1;
-    }
-
-    /// Scales every listed VM's history to `host`, from scratch.
-    fn scale_list(&mut self, host: HostId) {
-        let total = self.fleet.host(host).total_mips();
-        let round_host = &mut self.hosts[host as usize];
-        let list = std::mem::take(&mut round_host.list);
-        let mut scaled = std::mem::take(&mut round_host.scaled);
-        let mut ends = std::mem::take(&mut round_host.scaled_ends);
-        scaled.clear();
-        ends.clear();
-        for &vm in &list {
-            self.scale_history(vm, total, &mut scaled);
-            ends.push(scaled.len());
-        }
-        let round_host = &mut self.hosts[host as usize];
-        (round_host.list, round_host.scaled, round_host.scaled_ends) = (list, scaled, ends);
-    }
-
-    /// Rebuilds `host`'s cached aggregate and scheduler requirement from its list and their scaled histories.
-    fn recompute(&mut self, host: HostId) {
-        let round_host = &mut self.hosts[host as usize];
-        let mut aggregate = std::mem::take(&mut round_host.aggregate);
-        let scaled = std::mem::take(&mut round_host.scaled);
-        aggregate.clear();
-        let mut start = 0;
-        for (index, &end) in self.hosts[host as usize].scaled_ends.iter().enumerate() {
-            let vm = self.hosts[host as usize].list[index];
-            self.add_to(&mut aggregate, vm, &scaled[start..end]);
-            start = end;
-        }
-        let round_host = &mut self.hosts[host as usize];
-        round_host.scaled = scaled;
-        round_host.aggregate = aggregate;
-        self.hosts[host as usize].required_mips = self.list_required_mips(host);
-    }
+/// The newest `length` values of a VM's history (the ones a round keeps), oldest first.
+fn recent(history: &[f64], length: usize) -> &[f64] {
+    &history[history.len().saturating_sub(length)..]
 }
 
 #[cfg(test)]
@@ -483,5 +547,98 @@ mod tests {
         round.remove(0, 2);
         assert_eq!((round.observe(0).utilization, round.observe(0).history.len()), (0.5, 2));
         assert_eq!(round.hosts[0].free_memory_mb, 4096.0 - 1740.0 - 870.0);
+    }
+
+    /// A G5 with seven VMs whose histories (lengths 3 to 30, values with long binary expansions) make the sums
+    /// depend on the order of the additions; `skip` leaves one VM unplaced.
+    fn fleet_with_irregular_histories(skip: Option<VmId>) -> Fleet {
+        let mut fleet = fleet([g5()]);
+        for vm in 0..7u32 {
+            let host = if Some(vm) == skip { None } else { Some(0) };
+            let id = add_vm(&mut fleet, host, 1, 300.0 + 70.0 * f64::from(vm), 256, 0.1 * f64::from(vm + 1));
+            let length = [30, 3, 17, 30, 8, 25, 12][vm as usize];
+            fleet.vm_mut(id).history = (0..length).map(|i| (f64::from(vm * 31 + i) * 0.37).sin().abs() / 3.0).collect();
+        }
+        fleet
+    }
+
+    fn observed(round: &mut Round, host: HostId) -> (u64, Vec<u64>, u64) {
+        let observation = round.observe(host);
+        let history = observation.history.iter().map(|value| value.to_bits()).collect();
+        (observation.utilization.to_bits(), history, observation.migration_time_s.to_bits())
+    }
+
+    #[test]
+    fn a_removal_anywhere_gives_the_sums_of_the_list_without_the_vm() {
+        let migration = MigrationConfig::default();
+        for removed in 0..7 {
+            let fleet = fleet_with_irregular_histories(None);
+            let mut round = Round::new(&fleet, Semantics::Cloudsim, &migration, 300.0, 30, &utilization_mips(&fleet));
+            round.remove(0, removed);
+            let without = fleet_with_irregular_histories(Some(removed));
+            let utilization = utilization_mips(&without);
+            let mut fresh = Round::new(&without, Semantics::Cloudsim, &migration, 300.0, 30, &utilization);
+            assert_eq!(observed(&mut round, 0), observed(&mut fresh, 0), "VM {removed} removed");
+            assert_eq!(round.available_mips(0).to_bits(), fresh.available_mips(0).to_bits());
+            // Placed again, it is last in the list: the sums of a round that lists it last.
+            round.add(0, removed);
+            fresh.add(0, removed);
+            assert_eq!(observed(&mut round, 0), observed(&mut fresh, 0), "VM {removed} placed again");
+        }
+    }
+
+    #[test]
+    fn a_hypothetical_vm_is_observed_as_if_it_were_added() {
+        let migration = MigrationConfig::default();
+        let fleet = fleet_with_irregular_histories(Some(3));
+        let utilization = utilization_mips(&fleet);
+        let mut round = Round::new(&fleet, Semantics::Cloudsim, &migration, 300.0, 30, &utilization);
+        // VM 3's history (30 values) is longer than any but VM 0's: the sums grow older slots.
+        round.remove(0, 0);
+        let detector = Threshold { threshold: 0.8 };
+        let _ = round.overloaded_with(0, 3, &detector);
+        let hypothetical = {
+            let observation = round.observe_with(0, Some(3), true);
+            observation.history.iter().map(|value| value.to_bits()).collect::<Vec<_>>()
+        };
+        round.add(0, 3);
+        assert_eq!(observed(&mut round, 0).1, hypothetical);
+    }
+
+    /// Records the history it is shown.
+    struct Recorder(std::cell::RefCell<Vec<f64>>, bool);
+
+    impl OverloadDetector for Recorder {
+        fn observe(&mut self, observation: &HostObservation) -> bool {
+            self.check(observation)
+        }
+
+        fn check(&self, observation: &HostObservation) -> bool {
+            *self.0.borrow_mut() = observation.history.to_vec();
+            false
+        }
+
+        fn reads_history(&self) -> bool {
+            self.1
+        }
+    }
+
+    #[test]
+    fn the_history_is_summed_after_a_removal_only_for_a_detector_that_reads_it() {
+        let fleet = fleet_with_irregular_histories(None);
+        let migration = MigrationConfig::default();
+        let mut round = Round::new(&fleet, Semantics::Cloudsim, &migration, 300.0, 30, &utilization_mips(&fleet));
+        round.remove(0, 4);
+        let blind = Recorder(Default::default(), false);
+        round.overloaded(0, &blind);
+        round.overloaded_with(0, 4, &blind);
+        assert!(blind.0.borrow().is_empty());
+        // THR decides on the utilisation alone.
+        assert!(!Threshold { threshold: 0.8 }.reads_history());
+        let reader = Recorder(Default::default(), true);
+        round.overloaded(0, &reader);
+        let expected = round.observe(0).history.to_vec();
+        assert_eq!(*reader.0.borrow(), expected);
+        assert_eq!(expected.len(), 30);
     }
 }

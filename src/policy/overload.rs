@@ -41,6 +41,11 @@ pub trait OverloadDetector: Send {
     fn observe(&mut self, observation: &HostObservation) -> bool;
     /// The same test on a hypothetical host, without touching any state.
     fn check(&self, observation: &HostObservation) -> bool;
+    /// Does the decision read `observation.history`? If not, the round need not sum a hypothetical host's
+    /// history for it (placement asks about several hosts for each VM).
+    fn reads_history(&self) -> bool {
+        true
+    }
 }
 
 /// The detectors a scenario can name: `overload = { kind = "mad", s = 2.5 }`.

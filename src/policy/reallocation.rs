@@ -6,6 +6,7 @@
 
 pub mod bfd;
 pub mod pabfd;
+pub mod ranking;
 
 use serde::{Deserialize, Serialize};
 

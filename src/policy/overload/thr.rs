@@ -17,6 +17,10 @@ impl OverloadDetector for Threshold {
     fn check(&self, observation: &HostObservation) -> bool {
         observation.utilization > self.threshold
     }
+
+    fn reads_history(&self) -> bool {
+        false
+    }
 }
 
 /// Never overloaded.
@@ -29,6 +33,10 @@ impl OverloadDetector for Never {
     }
 
     fn check(&self, _: &HostObservation) -> bool {
+        false
+    }
+
+    fn reads_history(&self) -> bool {
         false
     }
 }

@@ -21,7 +21,7 @@ impl PowerAwareBestFitDecreasing {
     /// overloaded after the allocation, ties going to the lowest host id (CloudSim scans in fleet order with a
     /// strict `<`). CloudSim asks the (costly) detector of every suitable host; ranking the suitable hosts by
     /// (increase, id) first and asking the detector in that order until one accepts picks the same host with
-    /// usually one detector call.
+    /// usually a few detector calls (and so takes only the first few hosts of the ranking).
     pub fn find_host(
         round: &mut Round,
         detector: &dyn OverloadDetector,
@@ -34,22 +34,20 @@ impl PowerAwareBestFitDecreasing {
         let mut candidates = std::mem::take(&mut round.candidates);
         round.placement_candidates(excluded, idle_excluded, &mut candidates);
         let mut ranked = std::mem::take(&mut round.ranked);
-        ranked.clear();
-        for &host in &candidates {
+        ranked.rank(candidates.iter().filter_map(|&host| {
             if !round.is_suitable(host, vm) {
-                continue;
+                return None;
             }
             let round_host = &round.hosts[host as usize];
             if round_host.utilization_mips == 0.0 && !may_activate && round_host.list.is_empty() {
-                continue;
+                return None;
             }
             let host_entry = round.fleet.host(host);
             let after = (round.pabfd_base_mips(host) + requested) / host_entry.total_mips();
-            ranked.push((host_entry.power.watts(after) - round_host.power_now_w, host));
-        }
-        ranked.sort_unstable_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+            Some((host_entry.power.watts(after) - round_host.power_now_w, host))
+        }));
         // Hosts whose CPU use at the last update was 0 are exempt from the overload check.
-        let found = ranked.iter().map(|&(_, host)| host).find(|&host| {
+        let found = std::iter::from_fn(|| ranked.take_best()).find(|&host| {
             round.hosts[host as usize].utilization_mips == 0.0 || !round.overloaded_with(host, vm, detector)
         });
         round.candidates = candidates;
