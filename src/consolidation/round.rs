@@ -141,6 +141,15 @@ impl HistorySums {
     }
 }
 
+/// One VM as [`Round::is_suitable`] tests it.
+#[derive(Clone, Copy, Debug)]
+pub struct Fit {
+    /// A vCPU's request, in MIPS.
+    per_vcpu_mips: f64,
+    vcpus: f64,
+    memory_mb: f64,
+}
+
 pub struct Round<'a> {
     pub fleet: &'a Fleet,
     pub semantics: Semantics,
@@ -353,17 +362,28 @@ impl<'a> Round<'a> {
         }
     }
 
-    /// CloudSim's `isSuitableForVm`: the host takes VMs, a vCPU's request fits a core, the request fits the free
-    /// MIPS, the RAM fits the free RAM; and (Nova's rule, which CloudSim lacks) the vCPUs fit the allocation
-    /// ratio.
-    pub fn is_suitable(&self, host: HostId, vm: VmId) -> bool {
-        let host_entry = self.fleet.host(host);
+    /// What [`Round::is_suitable`] needs of `vm`, read from the fleet once for all the hosts placement examines.
+    pub fn fit_of(&self, vm: VmId) -> Fit {
         let entry = self.fleet.vm(vm);
-        host_entry.accepts_vms()
-            && entry.demand_fraction * entry.mips_per_vcpu <= host_entry.core_mips
-            && self.available_mips(host) >= self.capped_mips(host, vm)
-            && self.hosts[host as usize].free_memory_mb >= entry.booked_memory_mb as f64
-            && self.hosts[host as usize].free_vcpus >= f64::from(entry.flavor.vcpus)
+        Fit {
+            per_vcpu_mips: entry.demand_fraction * entry.mips_per_vcpu,
+            vcpus: f64::from(entry.flavor.vcpus),
+            memory_mb: entry.booked_memory_mb as f64,
+        }
+    }
+
+    /// CloudSim's `isSuitableForVm` for the VM of `fit`: the host takes VMs, a vCPU's request fits a core, the
+    /// request (capped at the host's core speed) fits the free MIPS, the RAM fits the free RAM; and (Nova's rule,
+    /// which CloudSim lacks) the vCPUs fit the allocation ratio.
+    pub fn is_suitable(&self, host: HostId, fit: &Fit) -> bool {
+        let host_entry = self.fleet.host(host);
+        let round_host = &self.hosts[host as usize];
+        // RAM first: on a consolidated fleet it is the test that fails most.
+        round_host.free_memory_mb >= fit.memory_mb
+            && round_host.free_vcpus >= fit.vcpus
+            && host_entry.accepts_vms()
+            && fit.per_vcpu_mips <= host_entry.core_mips
+            && self.available_mips(host) >= fit.per_vcpu_mips.min(host_entry.core_mips) * fit.vcpus
     }
 
     /// Adds `vm` to `host`'s list (a hypothetical placement).
