@@ -3,7 +3,7 @@
 //! `saveAllocation` and `restoreAllocation`. Nothing here touches the fleet; the simulation starts the
 //! migrations the round decides.
 
-use crate::fleet::{Fleet, HostId, VmId};
+use crate::fleet::{Fleet, Host, HostId, VmId};
 use crate::migration::MigrationConfig;
 use crate::policy::overload::{HostObservation, OverloadDetector, MODERATE_HISTORY};
 use crate::policy::reallocation::ranking::Ranking;
@@ -226,32 +226,50 @@ impl<'a> Round<'a> {
     fn list_host(&mut self, host: HostId, utilization_mips: f64) {
         let fleet = self.fleet;
         let entry = fleet.host(host);
-        let total = entry.total_mips();
-        let mut round_host = std::mem::take(&mut self.hosts[host as usize]);
-        round_host.list.clear();
-        round_host.list.extend(entry.vms.iter().chain(&entry.incoming));
+        let round_host = &mut self.hosts[host as usize];
+        let mut list = std::mem::take(&mut round_host.list);
+        let mut terms = std::mem::take(&mut round_host.terms);
+        let mut scaled = std::mem::take(&mut round_host.scaled);
+        list.clear();
+        list.extend(entry.vms.iter().chain(&entry.incoming));
+        terms.clear();
+        scaled.clear();
+        for &vm in &list {
+            terms.push(self.terms(host, vm, &mut scaled));
+        }
+        let round_host = &mut self.hosts[host as usize];
         round_host.free_memory_mb = entry.free_memory_mb();
         round_host.free_vcpus = entry.free_vcpus();
         round_host.utilization_mips = utilization_mips;
-        round_host.power_now_w = entry.power.watts(if total > 0.0 { utilization_mips / total } else { 0.0 });
+        // An idle host's power is its class's, computed once per class (see `classify_idle_hosts`).
+        round_host.power_now_w = if Self::may_be_idle(&list, utilization_mips, entry) {
+            f64::NAN
+        } else {
+            Self::power_at(entry, utilization_mips)
+        };
         round_host.incoming_extra_mips = 0.0;
         for &vm in &entry.incoming {
             // A migration waiting for its links (pre-copy) reserves nothing yet: all of it is to come.
             let to_come = if fleet.vm(vm).is_moving() { 1.0 - INCOMING_SHARE } else { 1.0 };
             round_host.incoming_extra_mips += fleet.vm(vm).demand_mips() * to_come;
         }
-        round_host.terms.clear();
-        round_host.scaled.clear();
-        for &vm in &round_host.list {
-            let term = self.terms(host, vm, &mut round_host.scaled);
-            round_host.terms.push(term);
-        }
-        round_host.totals = Totals::of(&round_host.terms);
+        round_host.totals = Totals::of(&terms);
         round_host.history.values.resize(self.history_length, 0.0);
-        round_host.history.refold(&round_host.terms, &round_host.scaled);
+        round_host.history.refold(&terms, &scaled);
         round_host.moderate = None;
         round_host.idle_class = None;
-        self.hosts[host as usize] = round_host;
+        (round_host.list, round_host.terms, round_host.scaled) = (list, terms, scaled);
+    }
+
+    /// Is a host idle (see [`RoundHost::idle_class`]): no VM listed, no CPU use at the last update, taking VMs?
+    fn may_be_idle(list: &[VmId], utilization_mips: f64, entry: &Host) -> bool {
+        list.is_empty() && utilization_mips == 0.0 && entry.accepts_vms()
+    }
+
+    /// The host's power at `utilization_mips`.
+    fn power_at(entry: &Host, utilization_mips: f64) -> f64 {
+        let total = entry.total_mips();
+        entry.power.watts(if total > 0.0 { utilization_mips / total } else { 0.0 })
     }
 
     /// `vm`'s terms in `host`'s sums, its history scaled to the host appended to `scaled`.
@@ -274,7 +292,7 @@ impl<'a> Round<'a> {
         for host in 0..self.hosts.len() as HostId {
             let round_host = &self.hosts[host as usize];
             let entry = self.fleet.host(host);
-            if !round_host.list.is_empty() || round_host.utilization_mips != 0.0 || !entry.accepts_vms() {
+            if !Self::may_be_idle(&round_host.list, round_host.utilization_mips, entry) {
                 self.busy.push(host);
                 continue;
             }
@@ -286,16 +304,25 @@ impl<'a> Round<'a> {
                     && self.hosts[other as usize].free_memory_mb == round_host.free_memory_mb
                     && self.hosts[other as usize].free_vcpus == round_host.free_vcpus
             };
-            let class = match classes.iter().position(|&representative| same(representative)) {
-                Some(class) => class,
+            let (class, representative) = match classes.iter().position(|&representative| same(representative)) {
+                Some(class) => (class, Some(&self.hosts[classes[class] as usize])),
                 None => {
                     classes.push(host);
                     self.idle_classes.push(Vec::new());
-                    classes.len() - 1
+                    (classes.len() - 1, None)
                 }
             };
+            // The same power model and capacity: the same power at the same CPU use.
+            let power_now_w = match representative {
+                Some(first) if first.utilization_mips.to_bits() == round_host.utilization_mips.to_bits() => {
+                    first.power_now_w
+                }
+                _ => Self::power_at(entry, round_host.utilization_mips),
+            };
             self.idle_classes[class].push(host);
-            self.hosts[host as usize].idle_class = Some(class as u32);
+            let round_host = &mut self.hosts[host as usize];
+            round_host.idle_class = Some(class as u32);
+            round_host.power_now_w = power_now_w;
         }
     }
 
@@ -593,7 +620,7 @@ fn recent(history: &[f64], length: usize) -> &[f64] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::consolidation::testing::{add_vm, fleet, g5, utilization_mips};
+    use crate::consolidation::testing::{add_vm, fleet, g4, g5, utilization_mips};
     use crate::policy::overload::thr::Threshold;
 
     /// A G5 (5320 MIPS) with a (2660 MIPS, 1740 MB, asking 0.5, history [0, 0.5, 1]) and b (1330 MIPS, 870 MB,
@@ -777,5 +804,18 @@ mod tests {
             round.overloaded_with(0, 5, &decided);
             assert!(decided.0.borrow().is_some(), "{value}");
         }
+    }
+
+    #[test]
+    fn idle_hosts_take_their_class_power_at_no_use() {
+        // h0 and h2 idle G4s (one class), h1 an idle G5, h3 a G5 with a VM (no class).
+        let mut fleet = fleet([g4(), g5(), g4(), g5()]);
+        add_vm(&mut fleet, Some(3), 1, 2660.0, 1024, 1.0);
+        let migration = MigrationConfig::default();
+        let round = Round::new(&fleet, Semantics::Cloudsim, &migration, 300.0, 30, &utilization_mips(&fleet));
+        let power: Vec<f64> = round.hosts.iter().map(|host| host.power_now_w).collect();
+        // G4 86 W and G5 93.7 W idle; the G5 at 2660 of 5320 MIPS, 116 W.
+        assert_eq!(power, vec![86.0, 93.7, 86.0, 116.0]);
+        assert_eq!(round.idle_classes, vec![vec![0, 2], vec![1]]);
     }
 }
