@@ -31,7 +31,9 @@ pub fn plan(consolidator: &mut Consolidator, round: &mut Round) -> Vec<(VmId, Ho
 
     let mut selected = Vec::new();
     for host in (0..host_count as HostId).filter(|&host| overloaded[host as usize]) {
-        while let Some(vm) = select_one(consolidator, round, host) {
+        // The candidates once per host: each selection leaves the others as they were, in the same order.
+        let mut candidates = movable(round, host);
+        while let Some(vm) = select_one(consolidator, &mut candidates) {
             selected.push(vm);
             round.remove(host, vm);
             if !round.overloaded(host, consolidator.detector.as_ref()) {
@@ -50,22 +52,28 @@ pub fn plan(consolidator: &mut Consolidator, round: &mut Round) -> Vec<(VmId, Ho
     migrations
 }
 
-/// One VM picked by the selector among `host`'s VMs that are not migrating, or `None`.
-fn select_one(consolidator: &mut Consolidator, round: &Round, host: HostId) -> Option<VmId> {
+/// The selector's candidates on `host`: its listed VMs that are not migrating, in list order.
+fn movable<'a>(round: &Round<'a>, host: HostId) -> Vec<VmCandidate<'a>> {
     let fleet = round.fleet;
     let list = &round.hosts[host as usize].list;
-    // Sized up front: collecting from a filter would grow the vector step by step, on every selection.
+    // Sized up front: collecting from a filter would grow the vector step by step.
     let mut candidates: Vec<VmCandidate> = Vec::with_capacity(list.len());
     candidates.extend(
         list.iter()
             .filter(|&&vm| !fleet.vm(vm).is_migrating())
             .map(|&vm| VmCandidate::of(vm, fleet.vm(vm), round.migration)),
     );
+    candidates
+}
+
+/// One VM picked by the selector among `candidates` and taken out of them (the host's list, which has each VM
+/// once, loses the same one), or `None`.
+fn select_one(consolidator: &mut Consolidator, candidates: &mut Vec<VmCandidate>) -> Option<VmId> {
     if candidates.is_empty() {
         return None;
     }
-    let index = consolidator.selector.select(&candidates, &mut consolidator.rng)?;
-    candidates.get(index).map(|candidate| candidate.vm)
+    let index = consolidator.selector.select(candidates, &mut consolidator.rng)?;
+    (index < candidates.len()).then(|| candidates.remove(index).vm)
 }
 
 fn evacuate_underloaded(
