@@ -119,6 +119,17 @@ impl HistorySums {
         self.len = self.len.max(scaled.len());
     }
 
+    /// No history summed, in `length` slots.
+    fn clear(&mut self, length: usize) {
+        // Slots beyond `len` are 0 already unless a removal left them stale.
+        if self.len > 0 || self.stale || self.values.len() != length {
+            self.values.clear();
+            self.values.resize(length, 0.0);
+        }
+        self.len = 0;
+        self.stale = false;
+    }
+
     /// The sums over `terms`, from scratch.
     fn refold(&mut self, terms: &[Terms], scaled: &[f64]) {
         self.values.fill(0.0);
@@ -226,7 +237,40 @@ impl<'a> Round<'a> {
     fn list_host(&mut self, host: HostId, utilization_mips: f64) {
         let fleet = self.fleet;
         let entry = fleet.host(host);
+        self.list_vms(host);
         let round_host = &mut self.hosts[host as usize];
+        round_host.free_memory_mb = entry.free_memory_mb();
+        round_host.free_vcpus = entry.free_vcpus();
+        round_host.utilization_mips = utilization_mips;
+        // An idle host's power is its class's, computed once per class (see `classify_idle_hosts`).
+        round_host.power_now_w = if Self::may_be_idle(&round_host.list, utilization_mips, entry) {
+            f64::NAN
+        } else {
+            Self::power_at(entry, utilization_mips)
+        };
+        round_host.incoming_extra_mips = 0.0;
+        for &vm in &entry.incoming {
+            // A migration waiting for its links (pre-copy) reserves nothing yet: all of it is to come.
+            let to_come = if fleet.vm(vm).is_moving() { 1.0 - INCOMING_SHARE } else { 1.0 };
+            round_host.incoming_extra_mips += fleet.vm(vm).demand_mips() * to_come;
+        }
+        round_host.moderate = None;
+        round_host.idle_class = None;
+    }
+
+    /// Lists `host`'s VMs as the fleet has them (running, then migrating in), with their terms and sums.
+    fn list_vms(&mut self, host: HostId) {
+        let entry = self.fleet.host(host);
+        let round_host = &mut self.hosts[host as usize];
+        if entry.vms.is_empty() && entry.incoming.is_empty() {
+            // Most of a consolidated fleet: nothing to list or sum.
+            round_host.list.clear();
+            round_host.terms.clear();
+            round_host.scaled.clear();
+            round_host.totals = Totals::of(&[]);
+            round_host.history.clear(self.history_length);
+            return;
+        }
         let mut list = std::mem::take(&mut round_host.list);
         let mut terms = std::mem::take(&mut round_host.terms);
         let mut scaled = std::mem::take(&mut round_host.scaled);
@@ -238,26 +282,9 @@ impl<'a> Round<'a> {
             terms.push(self.terms(host, vm, &mut scaled));
         }
         let round_host = &mut self.hosts[host as usize];
-        round_host.free_memory_mb = entry.free_memory_mb();
-        round_host.free_vcpus = entry.free_vcpus();
-        round_host.utilization_mips = utilization_mips;
-        // An idle host's power is its class's, computed once per class (see `classify_idle_hosts`).
-        round_host.power_now_w = if Self::may_be_idle(&list, utilization_mips, entry) {
-            f64::NAN
-        } else {
-            Self::power_at(entry, utilization_mips)
-        };
-        round_host.incoming_extra_mips = 0.0;
-        for &vm in &entry.incoming {
-            // A migration waiting for its links (pre-copy) reserves nothing yet: all of it is to come.
-            let to_come = if fleet.vm(vm).is_moving() { 1.0 - INCOMING_SHARE } else { 1.0 };
-            round_host.incoming_extra_mips += fleet.vm(vm).demand_mips() * to_come;
-        }
         round_host.totals = Totals::of(&terms);
         round_host.history.values.resize(self.history_length, 0.0);
         round_host.history.refold(&terms, &scaled);
-        round_host.moderate = None;
-        round_host.idle_class = None;
         (round_host.list, round_host.terms, round_host.scaled) = (list, terms, scaled);
     }
 
@@ -817,5 +844,27 @@ mod tests {
         // G4 86 W and G5 93.7 W idle; the G5 at 2660 of 5320 MIPS, 116 W.
         assert_eq!(power, vec![86.0, 93.7, 86.0, 116.0]);
         assert_eq!(round.idle_classes, vec![vec![0, 2], vec![1]]);
+    }
+
+    #[test]
+    fn a_round_reusing_another_rounds_hosts_sees_only_its_own_fleet() {
+        let migration = MigrationConfig::default();
+        let busy = fleet_with_irregular_histories(None);
+        let mut earlier = Round::new(&busy, Semantics::Cloudsim, &migration, 300.0, 30, &utilization_mips(&busy));
+        earlier.remove(0, 2); // left stale
+        earlier.add(0, 2);
+        let hosts = earlier.into_hosts();
+        // The same host empty now, then busy again with other VMs.
+        let empty = fleet([g5()]);
+        let mut round = Round::reusing(hosts, &empty, Semantics::Cloudsim, &migration, 300.0, 30, &[0.0]);
+        assert_eq!(observed(&mut round, 0), (0, vec![], 0));
+        assert_eq!(round.available_mips(0), 5320.0);
+        let other = fleet_with_irregular_histories(Some(6));
+        let utilization = utilization_mips(&other);
+        let hosts = round.into_hosts();
+        let mut reused = Round::reusing(hosts, &other, Semantics::Cloudsim, &migration, 300.0, 30, &utilization);
+        let mut fresh = Round::new(&other, Semantics::Cloudsim, &migration, 300.0, 30, &utilization);
+        assert_eq!(observed(&mut reused, 0), observed(&mut fresh, 0));
+        assert_eq!(reused.hosts[0].list, fresh.hosts[0].list);
     }
 }
