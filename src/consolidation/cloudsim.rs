@@ -31,7 +31,9 @@ pub fn plan(consolidator: &mut Consolidator, round: &mut Round) -> Vec<(VmId, Ho
 
     let mut selected = Vec::new();
     for host in (0..host_count as HostId).filter(|&host| overloaded[host as usize]) {
-        while let Some(vm) = select_one(consolidator, round, host) {
+        // The candidates once per host: each selection leaves the others as they were, in the same order.
+        let mut candidates = movable(round, host);
+        while let Some(vm) = select_one(consolidator, &mut candidates) {
             selected.push(vm);
             round.remove(host, vm);
             if !round.overloaded(host, consolidator.detector.as_ref()) {
@@ -50,22 +52,28 @@ pub fn plan(consolidator: &mut Consolidator, round: &mut Round) -> Vec<(VmId, Ho
     migrations
 }
 
-/// One VM picked by the selector among `host`'s VMs that are not migrating, or `None`.
-fn select_one(consolidator: &mut Consolidator, round: &Round, host: HostId) -> Option<VmId> {
+/// The selector's candidates on `host`: its listed VMs that are not migrating, in list order.
+fn movable<'a>(round: &Round<'a>, host: HostId) -> Vec<VmCandidate<'a>> {
     let fleet = round.fleet;
     let list = &round.hosts[host as usize].list;
-    // Sized up front: collecting from a filter would grow the vector step by step, on every selection.
+    // Sized up front: collecting from a filter would grow the vector step by step.
     let mut candidates: Vec<VmCandidate> = Vec::with_capacity(list.len());
     candidates.extend(
         list.iter()
             .filter(|&&vm| !fleet.vm(vm).is_migrating())
             .map(|&vm| VmCandidate::of(vm, fleet.vm(vm), round.migration)),
     );
+    candidates
+}
+
+/// One VM picked by the selector among `candidates` and taken out of them (the host's list, which has each VM
+/// once, loses the same one), or `None`.
+fn select_one(consolidator: &mut Consolidator, candidates: &mut Vec<VmCandidate>) -> Option<VmId> {
     if candidates.is_empty() {
         return None;
     }
-    let index = consolidator.selector.select(&candidates, &mut consolidator.rng)?;
-    candidates.get(index).map(|candidate| candidate.vm)
+    let index = consolidator.selector.select(candidates, &mut consolidator.rng)?;
+    (index < candidates.len()).then(|| candidates.remove(index).vm)
 }
 
 fn evacuate_underloaded(
@@ -94,24 +102,27 @@ fn evacuate_underloaded(
     let mut excluded_as_target = excluded_from_search.clone();
     let mut searched = excluded_from_search.iter().filter(|&&excluded| excluded).count();
 
-    while searched < host_count {
-        let mut least: Option<(f64, usize)> = None;
-        for host in 0..host_count {
-            let value = utilization[host];
-            if excluded_from_search[host] || !(value > 0.0 && value < least.map_or(1.0, |(min, _)| min)) {
-                continue;
-            }
-            if all_leaving_or_any_arriving(round, host as HostId) {
-                continue;
-            }
-            least = Some((value, host));
+    // CloudSim searches all hosts for the least utilised one (strictly below 1, ties to the lowest id) each time.
+    // The hosts it may pick are fixed when the search starts (exclusions only grow; a host still searchable has
+    // the list it had, placements on it being undone or excluding it), so one pass over them in that order picks
+    // the same hosts.
+    let mut order: Vec<usize> = (0..host_count)
+        .filter(|&host| !excluded_from_search[host] && utilization[host] > 0.0 && utilization[host] < 1.0)
+        .collect();
+    order.sort_by(|&a, &b| utilization[a].total_cmp(&utilization[b]).then(a.cmp(&b)));
+    let mut vms = Vec::new();
+    for host in order {
+        if searched >= host_count {
+            break;
         }
-        let Some((_, host)) = least else { break };
+        if excluded_from_search[host] || all_leaving_or_any_arriving(round, host as HostId) {
+            continue;
+        }
         excluded_from_search[host] = true;
         excluded_as_target[host] = true;
         searched += 1;
-        let vms: Vec<VmId> =
-            round.hosts[host].list.iter().copied().filter(|&vm| !fleet.vm(vm).is_migrating()).collect();
+        vms.clear();
+        vms.extend(round.hosts[host].list.iter().copied().filter(|&vm| !fleet.vm(vm).is_migrating()));
         if vms.is_empty() {
             continue;
         }
@@ -232,5 +243,19 @@ mod tests {
         // excluded for having received v: its list [w, v] is evacuated to h2 (h0 overloaded, h1 itself), v first:
         // (1000 + 1800) / 5320 = 0.526, then w: 3000 / 5320 = 0.564. Both of v's moves are issued.
         assert_eq!(plan(&fleet, UnderloadConfig::LeastUtilized {}), vec![(v, 1), (v, 2), (w, 2)]);
+    }
+
+    #[test]
+    fn equally_utilised_hosts_are_evacuated_lowest_id_first() {
+        // h0: a G5 at 2660 MIPS (u 0.5); h1 and h2: G4s with one 300-MIPS VM each (u 0.0806, 88.741 W); h3 idle.
+        let mut fleet = fleet([g5(), g4(), g4(), g4()]);
+        add_vm(&mut fleet, Some(0), 1, 2660.0, 1024, 1.0);
+        let a = add_vm(&mut fleet, Some(1), 1, 300.0, 512, 1.0);
+        add_vm(&mut fleet, Some(2), 1, 300.0, 512, 1.0);
+        // h1 first (the tie goes to the lower id). a on h2: u 0.1613, 91.361 W, +2.620 W; on h0: u 0.5564,
+        // 118.820 W, +2.820 W. h2, which then takes no further part. h0 is tried last: its VM would take h2 to
+        // (600 + 2660) / 3720 = 0.876 > 0.8, and h1 (evacuated) and h3 (off) take nothing. Starting from h2
+        // would have moved h2's VM to h1 instead.
+        assert_eq!(plan(&fleet, UnderloadConfig::LeastUtilized {}), vec![(a, 2)]);
     }
 }

@@ -3,9 +3,9 @@
 //! `saveAllocation` and `restoreAllocation`. Nothing here touches the fleet; the simulation starts the
 //! migrations the round decides.
 
-use crate::fleet::{Fleet, HostId, VmId};
+use crate::fleet::{Fleet, Host, HostId, VmId};
 use crate::migration::MigrationConfig;
-use crate::policy::overload::{HostObservation, OverloadDetector};
+use crate::policy::overload::{HostObservation, OverloadDetector, MODERATE_HISTORY};
 use crate::policy::reallocation::ranking::Ranking;
 use crate::policy::Semantics;
 
@@ -36,6 +36,8 @@ pub struct RoundHost {
     totals: Totals,
     /// The listed VMs' summed history: brought up to date only when a detector reads it.
     history: HistorySums,
+    /// Whether every listed VM's history is moderate on this host (see [`Round::is_moderate`]), once known.
+    moderate: Option<bool>,
     /// For a host that is idle (no VM, no CPU use at the last update): the index of its class of identical idle
     /// hosts (same power model, capacity and free RAM). Every member of a class looks the same to placement, so
     /// placement need only examine the first member it may use. `None` once a VM is placed on it.
@@ -117,6 +119,17 @@ impl HistorySums {
         self.len = self.len.max(scaled.len());
     }
 
+    /// No history summed, in `length` slots.
+    fn clear(&mut self, length: usize) {
+        // Slots beyond `len` are 0 already unless a removal left them stale.
+        if self.len > 0 || self.stale || self.values.len() != length {
+            self.values.clear();
+            self.values.resize(length, 0.0);
+        }
+        self.len = 0;
+        self.stale = false;
+    }
+
     /// The sums over `terms`, from scratch.
     fn refold(&mut self, terms: &[Terms], scaled: &[f64]) {
         self.values.fill(0.0);
@@ -139,6 +152,15 @@ impl HistorySums {
     }
 }
 
+/// One VM as [`Round::is_suitable`] tests it.
+#[derive(Clone, Copy, Debug)]
+pub struct Fit {
+    /// A vCPU's request, in MIPS.
+    per_vcpu_mips: f64,
+    vcpus: f64,
+    memory_mb: f64,
+}
+
 pub struct Round<'a> {
     pub fleet: &'a Fleet,
     pub semantics: Semantics,
@@ -157,6 +179,8 @@ pub struct Round<'a> {
     pub ranked: Ranking,
     /// Scratch for a hypothetical host's history (a VM added).
     extra_history: Vec<f64>,
+    /// For each VM, whether its recent history is moderate (finite values up to 1e100), once known.
+    moderate_histories: Vec<Option<bool>>,
 }
 
 impl<'a> Round<'a> {
@@ -195,6 +219,7 @@ impl<'a> Round<'a> {
             candidates: Vec::new(),
             ranked: Ranking::default(),
             extra_history: Vec::new(),
+            moderate_histories: vec![None; fleet.vms.len()],
         };
         for host in 0..fleet.hosts.len() as HostId {
             round.list_host(host, utilization_mips[host as usize]);
@@ -212,31 +237,66 @@ impl<'a> Round<'a> {
     fn list_host(&mut self, host: HostId, utilization_mips: f64) {
         let fleet = self.fleet;
         let entry = fleet.host(host);
-        let total = entry.total_mips();
-        let mut round_host = std::mem::take(&mut self.hosts[host as usize]);
-        round_host.list.clear();
-        round_host.list.extend(entry.vms.iter().chain(&entry.incoming));
+        self.list_vms(host);
+        let round_host = &mut self.hosts[host as usize];
         round_host.free_memory_mb = entry.free_memory_mb();
         round_host.free_vcpus = entry.free_vcpus();
         round_host.utilization_mips = utilization_mips;
-        round_host.power_now_w = entry.power.watts(if total > 0.0 { utilization_mips / total } else { 0.0 });
+        // An idle host's power is its class's, computed once per class (see `classify_idle_hosts`).
+        round_host.power_now_w = if Self::may_be_idle(&round_host.list, utilization_mips, entry) {
+            f64::NAN
+        } else {
+            Self::power_at(entry, utilization_mips)
+        };
         round_host.incoming_extra_mips = 0.0;
         for &vm in &entry.incoming {
             // A migration waiting for its links (pre-copy) reserves nothing yet: all of it is to come.
             let to_come = if fleet.vm(vm).is_moving() { 1.0 - INCOMING_SHARE } else { 1.0 };
             round_host.incoming_extra_mips += fleet.vm(vm).demand_mips() * to_come;
         }
-        round_host.terms.clear();
-        round_host.scaled.clear();
-        for &vm in &round_host.list {
-            let term = self.terms(host, vm, &mut round_host.scaled);
-            round_host.terms.push(term);
-        }
-        round_host.totals = Totals::of(&round_host.terms);
-        round_host.history.values.resize(self.history_length, 0.0);
-        round_host.history.refold(&round_host.terms, &round_host.scaled);
+        round_host.moderate = None;
         round_host.idle_class = None;
-        self.hosts[host as usize] = round_host;
+    }
+
+    /// Lists `host`'s VMs as the fleet has them (running, then migrating in), with their terms and sums.
+    fn list_vms(&mut self, host: HostId) {
+        let entry = self.fleet.host(host);
+        let round_host = &mut self.hosts[host as usize];
+        if entry.vms.is_empty() && entry.incoming.is_empty() {
+            // Most of a consolidated fleet: nothing to list or sum.
+            round_host.list.clear();
+            round_host.terms.clear();
+            round_host.scaled.clear();
+            round_host.totals = Totals::of(&[]);
+            round_host.history.clear(self.history_length);
+            return;
+        }
+        let mut list = std::mem::take(&mut round_host.list);
+        let mut terms = std::mem::take(&mut round_host.terms);
+        let mut scaled = std::mem::take(&mut round_host.scaled);
+        list.clear();
+        list.extend(entry.vms.iter().chain(&entry.incoming));
+        terms.clear();
+        scaled.clear();
+        for &vm in &list {
+            terms.push(self.terms(host, vm, &mut scaled));
+        }
+        let round_host = &mut self.hosts[host as usize];
+        round_host.totals = Totals::of(&terms);
+        round_host.history.values.resize(self.history_length, 0.0);
+        round_host.history.refold(&terms, &scaled);
+        (round_host.list, round_host.terms, round_host.scaled) = (list, terms, scaled);
+    }
+
+    /// Is a host idle (see [`RoundHost::idle_class`]): no VM listed, no CPU use at the last update, taking VMs?
+    fn may_be_idle(list: &[VmId], utilization_mips: f64, entry: &Host) -> bool {
+        list.is_empty() && utilization_mips == 0.0 && entry.accepts_vms()
+    }
+
+    /// The host's power at `utilization_mips`.
+    fn power_at(entry: &Host, utilization_mips: f64) -> f64 {
+        let total = entry.total_mips();
+        entry.power.watts(if total > 0.0 { utilization_mips / total } else { 0.0 })
     }
 
     /// `vm`'s terms in `host`'s sums, its history scaled to the host appended to `scaled`.
@@ -259,7 +319,7 @@ impl<'a> Round<'a> {
         for host in 0..self.hosts.len() as HostId {
             let round_host = &self.hosts[host as usize];
             let entry = self.fleet.host(host);
-            if !round_host.list.is_empty() || round_host.utilization_mips != 0.0 || !entry.accepts_vms() {
+            if !Self::may_be_idle(&round_host.list, round_host.utilization_mips, entry) {
                 self.busy.push(host);
                 continue;
             }
@@ -271,16 +331,25 @@ impl<'a> Round<'a> {
                     && self.hosts[other as usize].free_memory_mb == round_host.free_memory_mb
                     && self.hosts[other as usize].free_vcpus == round_host.free_vcpus
             };
-            let class = match classes.iter().position(|&representative| same(representative)) {
-                Some(class) => class,
+            let (class, representative) = match classes.iter().position(|&representative| same(representative)) {
+                Some(class) => (class, Some(&self.hosts[classes[class] as usize])),
                 None => {
                     classes.push(host);
                     self.idle_classes.push(Vec::new());
-                    classes.len() - 1
+                    (classes.len() - 1, None)
                 }
             };
+            // The same power model and capacity: the same power at the same CPU use.
+            let power_now_w = match representative {
+                Some(first) if first.utilization_mips.to_bits() == round_host.utilization_mips.to_bits() => {
+                    first.power_now_w
+                }
+                _ => Self::power_at(entry, round_host.utilization_mips),
+            };
             self.idle_classes[class].push(host);
-            self.hosts[host as usize].idle_class = Some(class as u32);
+            let round_host = &mut self.hosts[host as usize];
+            round_host.idle_class = Some(class as u32);
+            round_host.power_now_w = power_now_w;
         }
     }
 
@@ -347,17 +416,28 @@ impl<'a> Round<'a> {
         }
     }
 
-    /// CloudSim's `isSuitableForVm`: the host takes VMs, a vCPU's request fits a core, the request fits the free
-    /// MIPS, the RAM fits the free RAM; and (Nova's rule, which CloudSim lacks) the vCPUs fit the allocation
-    /// ratio.
-    pub fn is_suitable(&self, host: HostId, vm: VmId) -> bool {
-        let host_entry = self.fleet.host(host);
+    /// What [`Round::is_suitable`] needs of `vm`, read from the fleet once for all the hosts placement examines.
+    pub fn fit_of(&self, vm: VmId) -> Fit {
         let entry = self.fleet.vm(vm);
-        host_entry.accepts_vms()
-            && entry.demand_fraction * entry.mips_per_vcpu <= host_entry.core_mips
-            && self.available_mips(host) >= self.capped_mips(host, vm)
-            && self.hosts[host as usize].free_memory_mb >= entry.booked_memory_mb as f64
-            && self.hosts[host as usize].free_vcpus >= f64::from(entry.flavor.vcpus)
+        Fit {
+            per_vcpu_mips: entry.demand_fraction * entry.mips_per_vcpu,
+            vcpus: f64::from(entry.flavor.vcpus),
+            memory_mb: entry.booked_memory_mb as f64,
+        }
+    }
+
+    /// CloudSim's `isSuitableForVm` for the VM of `fit`: the host takes VMs, a vCPU's request fits a core, the
+    /// request (capped at the host's core speed) fits the free MIPS, the RAM fits the free RAM; and (Nova's rule,
+    /// which CloudSim lacks) the vCPUs fit the allocation ratio.
+    pub fn is_suitable(&self, host: HostId, fit: &Fit) -> bool {
+        let host_entry = self.fleet.host(host);
+        let round_host = &self.hosts[host as usize];
+        // RAM first: on a consolidated fleet it is the test that fails most.
+        round_host.free_memory_mb >= fit.memory_mb
+            && round_host.free_vcpus >= fit.vcpus
+            && host_entry.accepts_vms()
+            && fit.per_vcpu_mips <= host_entry.core_mips
+            && self.available_mips(host) >= fit.per_vcpu_mips.min(host_entry.core_mips) * fit.vcpus
     }
 
     /// Adds `vm` to `host`'s list (a hypothetical placement).
@@ -377,6 +457,9 @@ impl<'a> Round<'a> {
         round_host.totals.add(&term);
         if !round_host.history.stale {
             round_host.history.add(&round_host.scaled[term.scaled_start..]);
+        }
+        if round_host.moderate == Some(true) {
+            round_host.moderate = Some(self.is_moderate(host, vm));
         }
         self.hosts[host as usize] = round_host;
     }
@@ -402,54 +485,128 @@ impl<'a> Round<'a> {
         round_host.list.remove(position);
         round_host.terms.remove(position);
         round_host.totals = Totals::of(&round_host.terms);
-        // A detector that reads no history (THR) never pays for summing it again.
+        // Summed again only when next read: a detector that reads none, or whose answer the utilisation
+        // settles (a host shedding VMs often still asks for more than its capacity), never needs it.
         round_host.history.stale = true;
+        if round_host.moderate == Some(false) {
+            round_host.moderate = None;
+        }
         true
     }
 
     /// The host as a detector sees it now: utilisation from its listed VMs' requests, history aggregated from
     /// their histories (weighted by their capacity, aligned on the latest value), migration time of its VMs.
     pub fn observe(&mut self, host: HostId) -> HostObservation<'_> {
-        self.observe_with(host, None, true)
+        self.observe_with(host, None, self.hosts[host as usize].totals)
     }
 
     /// Is `host` overloaded as it is now (CloudSim's `isHostOverUtilized` once a VM has been removed)?
     pub fn overloaded(&mut self, host: HostId, detector: &dyn OverloadDetector) -> bool {
-        let observation = self.observe_with(host, None, detector.reads_history());
-        detector.check(&observation)
+        self.overloaded_with_extra(host, None, detector)
     }
 
     /// Would `host` be overloaded with `vm` added (CloudSim's `isHostOverUtilizedAfterAllocation`)? The round
     /// is left as it was.
     pub fn overloaded_with(&mut self, host: HostId, vm: VmId, detector: &dyn OverloadDetector) -> bool {
-        let observation = self.observe_with(host, Some(vm), detector.reads_history());
+        self.overloaded_with_extra(host, Some(vm), detector)
+    }
+
+    /// The detector's answer for `host` with `extra` appended to its list: without a history if it reads none or
+    /// if the utilisation alone settles it (the history being moderate, as it then requires), else from the
+    /// whole observation.
+    fn overloaded_with_extra(&mut self, host: HostId, extra: Option<VmId>, detector: &dyn OverloadDetector) -> bool {
+        let totals = self.totals_with(host, extra);
+        if !detector.reads_history() {
+            return detector.check(&self.observe_without_history(host, &totals));
+        }
+        if let Some(decision) = detector.decided_by_utilization(self.utilization(host, &totals)) {
+            if self.is_host_moderate(host) && extra.is_none_or(|vm| self.is_moderate(host, vm)) {
+                return decision;
+            }
+        }
+        let observation = self.observe_with(host, extra, totals);
         detector.check(&observation)
     }
 
-    /// The observation of `host`'s listed VMs, plus `extra` appended to the list; its history empty unless
-    /// `with_history`. Starts from the host's sums,
-    /// which hold the same folds in the same order (CloudSim adds VM by VM in list order), so the result is
-    /// exactly what summing the whole list would give.
-    fn observe_with(&mut self, host: HostId, extra: Option<VmId>, with_history: bool) -> HostObservation<'_> {
-        let fleet = self.fleet;
-        let total = fleet.host(host).total_mips();
+    /// The observation of `host` with `totals` (from [`Round::totals_with`]) and no history.
+    fn observe_without_history(&self, host: HostId, totals: &Totals) -> HostObservation<'static> {
+        let utilization = self.utilization(host, totals);
+        let migration_time_s = self.migration_time_s(totals);
+        HostObservation { host, utilization, history: &[], migration_time_s, interval_s: self.interval_s }
+    }
+
+    /// The host's totals with `extra` appended to its list.
+    fn totals_with(&self, host: HostId, extra: Option<VmId>) -> Totals {
         let mut totals = self.hosts[host as usize].totals;
         if let Some(vm) = extra {
-            let entry = fleet.vm(vm);
+            let entry = self.fleet.vm(vm);
             totals.count(entry.demand_mips(), self.migration.estimated_duration_of(entry));
         }
-        let migration_time_s = match self.semantics {
+        totals
+    }
+
+    /// Time to migrate a VM off the host: CloudSim the longest of its VMs', Neat the mean.
+    fn migration_time_s(&self, totals: &Totals) -> f64 {
+        match self.semantics {
             Semantics::Cloudsim => totals.max_duration_s,
             Semantics::Neat if totals.count > 0 => totals.sum_duration_s / totals.count as f64,
             Semantics::Neat => 0.0,
-        };
-        let utilization = if total > 0.0 { totals.requested_mips / total } else { 0.0 };
+        }
+    }
+
+    /// Utilisation from the listed VMs' requests.
+    fn utilization(&self, host: HostId, totals: &Totals) -> f64 {
+        let total = self.fleet.host(host).total_mips();
+        if total > 0.0 {
+            totals.requested_mips / total
+        } else {
+            0.0
+        }
+    }
+
+    /// Is `vm`'s history, scaled to `host`, moderate: finite and small enough that the host's sums stay within
+    /// [`MODERATE_HISTORY`] (values up to 1e100, scaled by at most 1e40, summed over fewer than 1e10 VMs)?
+    fn is_moderate(&mut self, host: HostId, vm: VmId) -> bool {
+        const { assert!(MODERATE_HISTORY >= 1e150) };
+        let total = self.fleet.host(host).total_mips();
+        // A host of no MIPS scales every history to 0.
+        total <= 0.0 || (self.fleet.vm(vm).capacity_mips().abs() <= 1e40 * total && self.is_history_moderate(vm))
+    }
+
+    /// Are `vm`'s recent history values finite and up to 1e100 in size? Remembered for the round.
+    fn is_history_moderate(&mut self, vm: VmId) -> bool {
+        *self.moderate_histories[vm as usize].get_or_insert_with(|| {
+            let recent = recent(&self.fleet.vm(vm).history, self.history_length);
+            // Not short-circuiting, so that it vectorises.
+            recent.iter().fold(true, |moderate, value| moderate & (value.abs() <= 1e100))
+        })
+    }
+
+    /// Is every listed VM's history moderate on `host`? Remembered until the list changes.
+    fn is_host_moderate(&mut self, host: HostId) -> bool {
+        if let Some(moderate) = self.hosts[host as usize].moderate {
+            return moderate;
+        }
+        let list = std::mem::take(&mut self.hosts[host as usize].list);
+        let moderate = list.iter().all(|&vm| self.is_moderate(host, vm));
+        self.hosts[host as usize].list = list;
+        self.hosts[host as usize].moderate = Some(moderate);
+        moderate
+    }
+
+    /// The observation of `host`'s listed VMs, plus `extra` appended to the list (`totals`, from
+    /// [`Round::totals_with`]). Starts from the host's sums, which hold the same folds in the same order
+    /// (CloudSim adds VM by VM in list order), so the result is exactly what summing the whole list would give.
+    fn observe_with(&mut self, host: HostId, extra: Option<VmId>, totals: Totals) -> HostObservation<'_> {
+        let fleet = self.fleet;
+        let total = fleet.host(host).total_mips();
+        let migration_time_s = self.migration_time_s(&totals);
+        let utilization = self.utilization(host, &totals);
         let round_host = &mut self.hosts[host as usize];
-        if with_history && round_host.history.stale {
+        if round_host.history.stale {
             round_host.history.refold(&round_host.terms, &round_host.scaled);
         }
         let history = match extra {
-            _ if !with_history => &[],
             Some(vm) => {
                 let recent = recent(&fleet.vm(vm).history, self.history_length);
                 let sums = &mut self.extra_history;
@@ -490,7 +647,7 @@ fn recent(history: &[f64], length: usize) -> &[f64] {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::consolidation::testing::{add_vm, fleet, g5, utilization_mips};
+    use crate::consolidation::testing::{add_vm, fleet, g4, g5, utilization_mips};
     use crate::policy::overload::thr::Threshold;
 
     /// A G5 (5320 MIPS) with a (2660 MIPS, 1740 MB, asking 0.5, history [0, 0.5, 1]) and b (1330 MIPS, 870 MB,
@@ -598,15 +755,16 @@ mod tests {
         let detector = Threshold { threshold: 0.8 };
         let _ = round.overloaded_with(0, 3, &detector);
         let hypothetical = {
-            let observation = round.observe_with(0, Some(3), true);
+            let observation = round.observe_with(0, Some(3), round.totals_with(0, Some(3)));
             observation.history.iter().map(|value| value.to_bits()).collect::<Vec<_>>()
         };
         round.add(0, 3);
         assert_eq!(observed(&mut round, 0).1, hypothetical);
     }
 
-    /// Records the history it is shown.
-    struct Recorder(std::cell::RefCell<Vec<f64>>, bool);
+    /// Records the history it is shown; decides by the utilisation alone above the threshold if given; reads the
+    /// history if told to.
+    struct Recorder(std::cell::RefCell<Option<Vec<f64>>>, Option<f64>, bool);
 
     impl OverloadDetector for Recorder {
         fn observe(&mut self, observation: &HostObservation) -> bool {
@@ -614,31 +772,99 @@ mod tests {
         }
 
         fn check(&self, observation: &HostObservation) -> bool {
-            *self.0.borrow_mut() = observation.history.to_vec();
+            *self.0.borrow_mut() = Some(observation.history.to_vec());
             false
         }
 
         fn reads_history(&self) -> bool {
-            self.1
+            self.2
+        }
+
+        fn decided_by_utilization(&self, utilization: f64) -> Option<bool> {
+            self.1.filter(|&above| utilization > above).map(|_| true)
         }
     }
 
     #[test]
-    fn the_history_is_summed_after_a_removal_only_for_a_detector_that_reads_it() {
+    fn the_history_is_summed_after_a_removal_only_if_the_utilisation_does_not_decide() {
         let fleet = fleet_with_irregular_histories(None);
         let migration = MigrationConfig::default();
         let mut round = Round::new(&fleet, Semantics::Cloudsim, &migration, 300.0, 30, &utilization_mips(&fleet));
         round.remove(0, 4);
-        let blind = Recorder(Default::default(), false);
-        round.overloaded(0, &blind);
-        round.overloaded_with(0, 4, &blind);
-        assert!(blind.0.borrow().is_empty());
-        // THR decides on the utilisation alone.
-        assert!(!Threshold { threshold: 0.8 }.reads_history());
-        let reader = Recorder(Default::default(), true);
-        round.overloaded(0, &reader);
+        // The six VMs left ask (30 + 74 + 132 + 204 + 390 + 504) / 5320 = 0.2508 of the host.
+        let utilization = round.observe(0).utilization;
+        assert_eq!(utilization, 1334.0 / 5320.0);
+        let decided = Recorder(Default::default(), Some(utilization - 0.01), true);
+        assert!(round.overloaded(0, &decided));
+        assert!(round.overloaded_with(0, 4, &decided));
+        assert_eq!(*decided.0.borrow(), None, "the detector was not asked");
+        let undecided = Recorder(Default::default(), Some(utilization + 0.5), true);
+        assert!(!round.overloaded(0, &undecided));
         let expected = round.observe(0).history.to_vec();
-        assert_eq!(*reader.0.borrow(), expected);
         assert_eq!(expected.len(), 30);
+        assert_eq!(*undecided.0.borrow(), Some(expected));
+        // A detector that reads no history (THR) is shown none.
+        assert!(!Threshold { threshold: 0.25 }.reads_history());
+        let blind = Recorder(Default::default(), None, false);
+        round.remove(0, 5);
+        assert!(!round.overloaded(0, &blind));
+        assert_eq!(*blind.0.borrow(), Some(vec![]));
+        assert!(!round.overloaded_with(0, 5, &blind));
+        assert_eq!(*blind.0.borrow(), Some(vec![]));
+    }
+
+    #[test]
+    fn a_history_that_is_not_moderate_is_always_shown_to_the_detector() {
+        let migration = MigrationConfig::default();
+        for value in [f64::NAN, f64::INFINITY, -1e200] {
+            let mut fleet = fleet_with_irregular_histories(None);
+            fleet.vm_mut(5).history[3] = value;
+            let mut round = Round::new(&fleet, Semantics::Cloudsim, &migration, 300.0, 30, &utilization_mips(&fleet));
+            let decided = Recorder(Default::default(), Some(0.0), true);
+            round.overloaded(0, &decided);
+            assert!(decided.0.borrow().is_some(), "{value}");
+            // Without VM 5 the host's history is moderate again; with it as the hypothetical VM, it is not.
+            round.remove(0, 5);
+            let decided = Recorder(Default::default(), Some(0.0), true);
+            assert!(round.overloaded(0, &decided));
+            assert!(decided.0.borrow().is_none());
+            round.overloaded_with(0, 5, &decided);
+            assert!(decided.0.borrow().is_some(), "{value}");
+        }
+    }
+
+    #[test]
+    fn idle_hosts_take_their_class_power_at_no_use() {
+        // h0 and h2 idle G4s (one class), h1 an idle G5, h3 a G5 with a VM (no class).
+        let mut fleet = fleet([g4(), g5(), g4(), g5()]);
+        add_vm(&mut fleet, Some(3), 1, 2660.0, 1024, 1.0);
+        let migration = MigrationConfig::default();
+        let round = Round::new(&fleet, Semantics::Cloudsim, &migration, 300.0, 30, &utilization_mips(&fleet));
+        let power: Vec<f64> = round.hosts.iter().map(|host| host.power_now_w).collect();
+        // G4 86 W and G5 93.7 W idle; the G5 at 2660 of 5320 MIPS, 116 W.
+        assert_eq!(power, vec![86.0, 93.7, 86.0, 116.0]);
+        assert_eq!(round.idle_classes, vec![vec![0, 2], vec![1]]);
+    }
+
+    #[test]
+    fn a_round_reusing_another_rounds_hosts_sees_only_its_own_fleet() {
+        let migration = MigrationConfig::default();
+        let busy = fleet_with_irregular_histories(None);
+        let mut earlier = Round::new(&busy, Semantics::Cloudsim, &migration, 300.0, 30, &utilization_mips(&busy));
+        earlier.remove(0, 2); // left stale
+        earlier.add(0, 2);
+        let hosts = earlier.into_hosts();
+        // The same host empty now, then busy again with other VMs.
+        let empty = fleet([g5()]);
+        let mut round = Round::reusing(hosts, &empty, Semantics::Cloudsim, &migration, 300.0, 30, &[0.0]);
+        assert_eq!(observed(&mut round, 0), (0, vec![], 0));
+        assert_eq!(round.available_mips(0), 5320.0);
+        let other = fleet_with_irregular_histories(Some(6));
+        let utilization = utilization_mips(&other);
+        let hosts = round.into_hosts();
+        let mut reused = Round::reusing(hosts, &other, Semantics::Cloudsim, &migration, 300.0, 30, &utilization);
+        let mut fresh = Round::new(&other, Semantics::Cloudsim, &migration, 300.0, 30, &utilization);
+        assert_eq!(observed(&mut reused, 0), observed(&mut fresh, 0));
+        assert_eq!(reused.hosts[0].list, fresh.hosts[0].list);
     }
 }

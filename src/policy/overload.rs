@@ -42,11 +42,22 @@ pub trait OverloadDetector: Send {
     /// The same test on a hypothetical host, without touching any state.
     fn check(&self, observation: &HostObservation) -> bool;
     /// Does the decision read `observation.history`? If not, the round need not sum a hypothetical host's
-    /// history for it (placement asks about several hosts for each VM).
+    /// history for it (placement asks about several hosts for each VM, selection asks again after each VM it
+    /// removes).
     fn reads_history(&self) -> bool {
         true
     }
+    /// The decision [`check`](Self::check) makes at `utilization` whatever the rest of the observation (its
+    /// history any of finite values up to [`MODERATE_HISTORY`] in size), or `None` if the rest may matter: lets
+    /// the round skip summing a history that cannot change the answer.
+    fn decided_by_utilization(&self, _utilization: f64) -> Option<bool> {
+        None
+    }
 }
+
+/// The largest history value (in size) for which [`OverloadDetector::decided_by_utilization`] must hold: far
+/// above any utilisation, far below where the statistics could overflow.
+pub const MODERATE_HISTORY: f64 = 1e150;
 
 /// The detectors a scenario can name: `overload = { kind = "mad", s = 2.5 }`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -31,6 +31,10 @@ impl OverloadDetector for Iqr {
     fn check(&self, observation: &HostObservation) -> bool {
         mad::decide(self.s, self.limit, self.semantics, observation, stats::iqr_rank)
     }
+
+    fn decided_by_utilization(&self, utilization: f64) -> Option<bool> {
+        mad::decided_by_utilization(self.s, self.semantics, utilization)
+    }
 }
 
 #[cfg(test)]

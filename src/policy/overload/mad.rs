@@ -36,6 +36,17 @@ impl OverloadDetector for Mad {
         };
         decide(self.s, self.limit, self.semantics, observation, |history| stats::mad(history, median))
     }
+
+    fn decided_by_utilization(&self, utilization: f64) -> Option<bool> {
+        decided_by_utilization(self.s, self.semantics, utilization)
+    }
+}
+
+/// The decision shared by MAD and IQR when the utilisation settles it: in CloudSim, above 1 (the statistic `x` of
+/// a moderate history is finite and at least 0, so with `s` finite and at least 0 the threshold `1 − s·x` is at
+/// most 1, and the fallback's is 0.7). Neat's decision depends on the history's length.
+pub(crate) fn decided_by_utilization(s: f64, semantics: Semantics, utilization: f64) -> Option<bool> {
+    (semantics == Semantics::Cloudsim && s.is_finite() && s >= 0.0 && utilization > 1.0).then_some(true)
 }
 
 /// The decision shared by MAD and IQR, given the dispersion statistic `x` of the history.
@@ -123,6 +134,38 @@ mod tests {
         assert!(!lower.check(&observation(0.71, short)));
         assert!(!lower.check(&observation(0.75, short)));
         assert!(lower.check(&observation(0.751, short)));
+    }
+
+    #[test]
+    fn above_full_utilisation_cloudsim_needs_no_history() {
+        use crate::policy::overload::iqr::Iqr;
+        // Histories of every length up to 30 (short ones fall back to 0.7), from 0 to the moderate bound, for
+        // s from 0 to so large that s·x overflows: above 1, MAD and IQR say overloaded whatever the history.
+        let mut state = 77u64;
+        let mut next = || {
+            state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (state >> 11) as f64 / (1u64 << 53) as f64
+        };
+        for n in 0..=30 {
+            for scale in [1.0, 1e150] {
+                let history: Vec<f64> = (0..n).map(|_| next() * scale).collect();
+                for s in [0.0, 0.5, 2.5, 1e300] {
+                    for utilization in [1.0 + f64::EPSILON, 1.5, 1e6] {
+                        let observation = observation(utilization, &history);
+                        let mad = Mad { s, limit: 12, semantics: Semantics::Cloudsim };
+                        let iqr = Iqr { s, limit: 12, semantics: Semantics::Cloudsim };
+                        assert_eq!(mad.decided_by_utilization(utilization), Some(true));
+                        assert_eq!(iqr.decided_by_utilization(utilization), Some(true));
+                        assert!(mad.check(&observation), "MAD, n = {n}, s = {s}");
+                        assert!(iqr.check(&observation), "IQR, n = {n}, s = {s}");
+                    }
+                }
+            }
+        }
+        // At or below 1 the history decides; in Neat its length always may (too short: not overloaded).
+        assert_eq!(mad(2.5, Semantics::Cloudsim).decided_by_utilization(1.0), None);
+        assert_eq!(mad(2.5, Semantics::Neat).decided_by_utilization(5.0), None);
+        assert_eq!(Mad { s: -1.0, limit: 12, semantics: Semantics::Cloudsim }.decided_by_utilization(5.0), None);
     }
 
     #[test]

@@ -31,11 +31,12 @@ impl PowerAwareBestFitDecreasing {
         idle_excluded: bool,
     ) -> Option<HostId> {
         let requested = round.requested_mips(vm);
+        let fit = round.fit_of(vm);
         let mut candidates = std::mem::take(&mut round.candidates);
         round.placement_candidates(excluded, idle_excluded, &mut candidates);
         let mut ranked = std::mem::take(&mut round.ranked);
         ranked.rank(candidates.iter().filter_map(|&host| {
-            if !round.is_suitable(host, vm) {
+            if !round.is_suitable(host, &fit) {
                 return None;
             }
             let round_host = &round.hosts[host as usize];

@@ -1,7 +1,7 @@
 //! Hosts ranked by a score, handed out best first without sorting them all: placement usually takes one of the
 //! first few, so a heap (built in linear time, O(log n) per host taken) beats sorting every suitable host.
 
-use std::cmp::{Ordering, Reverse};
+use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use crate::fleet::HostId;
@@ -9,47 +9,31 @@ use crate::fleet::HostId;
 /// A reusable min-heap of `(score, host)`, taken in the order of sorting by score (`total_cmp`), then host id.
 #[derive(Clone, Debug, Default)]
 pub struct Ranking {
-    heap: BinaryHeap<Reverse<Ranked>>,
+    heap: BinaryHeap<Reverse<u128>>,
 }
 
-#[derive(Clone, Copy, Debug)]
-struct Ranked {
-    score: f64,
-    host: HostId,
+/// `(score, host)` as one integer in the same order (one comparison instead of two): the score's bits as
+/// `f64::total_cmp` orders them, then the host id.
+fn key(score: f64, host: HostId) -> u128 {
+    let bits = score.to_bits() as i64;
+    // `total_cmp`'s signed key (negative numbers' magnitude bits flipped), its sign bit flipped to order unsigned.
+    let ordered = bits ^ (((bits >> 63) as u64) >> 1) as i64;
+    let unsigned = (ordered as u64) ^ (1 << 63);
+    (u128::from(unsigned) << 32) | u128::from(host)
 }
-
-impl Ord for Ranked {
-    fn cmp(&self, other: &Self) -> Ordering {
-        self.score.total_cmp(&other.score).then(self.host.cmp(&other.host))
-    }
-}
-
-impl PartialOrd for Ranked {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl PartialEq for Ranked {
-    fn eq(&self, other: &Self) -> bool {
-        self.cmp(other) == Ordering::Equal
-    }
-}
-
-impl Eq for Ranked {}
 
 impl Ranking {
     /// Replaces the ranking's hosts with `scored` (reusing its buffer).
     pub fn rank(&mut self, scored: impl IntoIterator<Item = (f64, HostId)>) {
         let mut items = std::mem::take(&mut self.heap).into_vec();
         items.clear();
-        items.extend(scored.into_iter().map(|(score, host)| Reverse(Ranked { score, host })));
+        items.extend(scored.into_iter().map(|(score, host)| Reverse(key(score, host))));
         self.heap = BinaryHeap::from(items);
     }
 
     /// The best host left (the lowest score, ties to the lowest id), taken out of the ranking.
     pub fn take_best(&mut self) -> Option<HostId> {
-        self.heap.pop().map(|Reverse(ranked)| ranked.host)
+        self.heap.pop().map(|Reverse(key)| key as HostId)
     }
 }
 
@@ -74,6 +58,10 @@ mod tests {
         // Ties on 1.5 go to the lower id; -0.0 comes before 0.0 under total_cmp.
         let scored = [(1.5, 7), (0.25, 3), (1.5, 2), (0.0, 9), (-0.0, 10), (-2.0, 4), (1.5, 0)];
         assert_eq!(taken(&scored), vec![4, 10, 9, 3, 0, 2, 7]);
+        // Infinities, NaN (last, as total_cmp puts a positive NaN) and the largest id.
+        let scored = [(f64::NAN, 1), (f64::INFINITY, 2), (f64::NEG_INFINITY, HostId::MAX), (-1e-300, 3), (1e300, 0)];
+        assert_eq!(taken(&scored), sorted(&scored));
+        assert_eq!(taken(&scored), vec![HostId::MAX, 3, 0, 2, 1]);
         assert_eq!(taken(&scored), sorted(&scored));
         assert_eq!(taken(&[]), Vec::<HostId>::new());
     }
