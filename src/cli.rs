@@ -365,6 +365,13 @@ fn sweep(args: SweepArgs) -> Result<(), Failure> {
         chunk: args.chunk.unwrap_or(4 * threads).max(1),
     };
     let outcome = crate::sweep::run_sweep(&plan, &options)?;
+    if outcome.unfinished_removed > 0 {
+        eprintln!(
+            "sweep: removed {} unfinished part file(s) that a killed sweep left in {}",
+            outcome.unfinished_removed,
+            crate::sweep::parts::parts_dir(&options.out).display()
+        );
+    }
     println!(
         "sweep: {} runs planned; shard {shard} owns {}: {} already done, {} run now, {} failed",
         outcome.planned, outcome.owned, outcome.already_done, outcome.ran, outcome.failed

@@ -52,6 +52,8 @@ pub struct SweepOutcome {
     pub ran: usize,
     /// Failed rows in this shard's table.
     pub failed: usize,
+    /// Temporary files of parts a killed sweep was writing, removed before resuming.
+    pub unfinished_removed: usize,
     pub table: PathBuf,
 }
 
@@ -141,6 +143,8 @@ pub fn run_sweep(plan: &ScenarioPlan, options: &SweepOptions) -> anyhow::Result<
     parts::check_same_sweep(&existing, &hash)?;
     let done = parts::done_runs(&existing)?;
     drop(existing);
+    // A sweep killed while writing a part leaves its temporary file; the runs in it are run again.
+    let unfinished_removed = if options.resume { parts::remove_unfinished(out)? } else { 0 };
 
     let owned: Vec<usize> = (0..plan.runs.len()).filter(|&run| options.shard.owns(run as u64)).collect();
     let todo: Vec<usize> = owned.iter().copied().filter(|run| !done.contains(&(*run as u64))).collect();
@@ -214,7 +218,15 @@ pub fn run_sweep(plan: &ScenarioPlan, options: &SweepOptions) -> anyhow::Result<
         options.format.write(&table, &assembled)?;
         count_failed(&assembled)
     };
-    Ok(SweepOutcome { planned: plan.runs.len(), owned: owned.len(), already_done, ran: todo.len(), failed, table })
+    Ok(SweepOutcome {
+        planned: plan.runs.len(),
+        owned: owned.len(),
+        already_done,
+        ran: todo.len(),
+        failed,
+        unfinished_removed,
+        table,
+    })
 }
 
 /// Rows with `status = "failed"`.

@@ -138,9 +138,18 @@ fn a_killed_sweep_resumes_to_the_same_table() {
     assert!(!killed.join("runs.arrow").exists(), "a killed sweep has no final table yet");
 
     sweep(&scenario, &killed, &["--threads", "2"]).code(2).stderr(predicate::str::contains("--resume"));
+    // The kill may or may not have caught a part being written; plant one such temporary file for certain.
+    std::fs::write(parts.join(".fleetsim-unfinished-planted"), b"half a part").unwrap();
     sweep(&scenario, &killed, &["--threads", "2", "--resume"])
         .success()
-        .stdout(predicate::str::contains(format!("{finished} already done, {} run now", 12 - finished)));
+        .stdout(predicate::str::contains(format!("{finished} already done, {} run now", 12 - finished)))
+        .stderr(predicate::str::contains("unfinished part file(s) that a killed sweep left"));
+    let leftovers: Vec<_> = std::fs::read_dir(&parts)
+        .unwrap()
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_name().to_string_lossy().starts_with(".fleetsim-unfinished-"))
+        .collect();
+    assert!(leftovers.is_empty(), "resume left unfinished part files: {leftovers:?}");
     let whole = dir.path().join("whole");
     sweep(&scenario, &whole, &["--threads", "2"]).success();
     same(&killed.join("runs.arrow"), &whole.join("runs.arrow"));

@@ -7,6 +7,10 @@ use std::path::Path;
 
 use anyhow::Context;
 
+/// How the temporary files of unfinished writes begin, so that a later run can recognise the ones a killed process
+/// left behind (a sweep resumed into its folder removes them: see `sweep::parts`).
+pub const UNFINISHED_PREFIX: &str = ".fleetsim-unfinished-";
+
 /// Writes `path` atomically: `fill` writes into a buffered temporary file in the same directory, which then
 /// replaces `path` in one rename. The parent directory is created if it is missing.
 pub fn write_atomically<F>(path: &Path, fill: F) -> anyhow::Result<()>
@@ -18,7 +22,9 @@ where
         _ => Path::new("."),
     };
     std::fs::create_dir_all(parent).with_context(|| format!("cannot create output directory {}", parent.display()))?;
-    let temporary = tempfile::NamedTempFile::new_in(parent)
+    let temporary = tempfile::Builder::new()
+        .prefix(UNFINISHED_PREFIX)
+        .tempfile_in(parent)
         .with_context(|| format!("cannot create a temporary file in {}", parent.display()))?;
     let file = temporary.reopen().with_context(|| format!("cannot open a temporary file in {}", parent.display()))?;
     let mut writer = BufWriter::new(file);

@@ -48,6 +48,30 @@ pub fn read_parts(dir: &Path) -> anyhow::Result<Vec<(PathBuf, RecordBatch)>> {
         .collect()
 }
 
+/// Removes the temporary files that writes killed part-way left in `dir`'s parts folder (a sweep killed while
+/// writing a part) and returns how many there were. Only safe when no other sweep writes into `dir` at the same
+/// time, which a sweep's folder never has: resuming it while it runs would run its missing runs twice.
+pub fn remove_unfinished(dir: &Path) -> anyhow::Result<usize> {
+    let folder = parts_dir(dir);
+    if !folder.exists() {
+        return Ok(0);
+    }
+    let mut removed = 0;
+    for entry in std::fs::read_dir(&folder).with_context(|| format!("cannot list {}", folder.display()))? {
+        let path = entry.with_context(|| format!("cannot list {}", folder.display()))?.path();
+        let unfinished = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .is_some_and(|name| name.starts_with(crate::output::atomic::UNFINISHED_PREFIX));
+        if unfinished {
+            std::fs::remove_file(&path)
+                .with_context(|| format!("cannot remove {}, an unfinished part of a killed sweep", path.display()))?;
+            removed += 1;
+        }
+    }
+    Ok(removed)
+}
+
 /// The value of metadata `key` in `batch`'s schema.
 pub fn metadata<'a>(batch: &'a RecordBatch, key: &str) -> Option<&'a str> {
     batch.schema_ref().metadata().get(key).map(String::as_str)
@@ -99,4 +123,33 @@ pub fn assemble(batches: &[RecordBatch], keep: impl Fn(u64) -> bool) -> anyhow::
     let indices = arrow_array::UInt32Array::from(order);
     let table = arrow_select::take::take_record_batch(&all, &indices)?;
     Ok((table, before - indices.len()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn remove_unfinished_removes_only_the_temporary_files_of_killed_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = parts_dir(dir.path());
+        std::fs::create_dir_all(&folder).unwrap();
+        let finished = part_path(dir.path(), 0);
+        std::fs::write(&finished, b"a finished part").unwrap();
+        let unfinished = folder.join(format!("{}abc123", crate::output::atomic::UNFINISHED_PREFIX));
+        std::fs::write(&unfinished, b"half a part").unwrap();
+        let other = folder.join("notes.txt");
+        std::fs::write(&other, b"the user's").unwrap();
+
+        assert_eq!(remove_unfinished(dir.path()).unwrap(), 1);
+        assert!(!unfinished.exists());
+        assert!(finished.exists() && other.exists());
+        assert_eq!(remove_unfinished(dir.path()).unwrap(), 0);
+    }
+
+    #[test]
+    fn remove_unfinished_without_a_parts_folder_removes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(remove_unfinished(dir.path()).unwrap(), 0);
+    }
 }
