@@ -444,7 +444,13 @@ impl<'a> Round<'a> {
     pub fn add(&mut self, host: HostId, vm: VmId) {
         let memory = self.fleet.vm(vm).booked_memory_mb as f64;
         let vcpus = f64::from(self.fleet.vm(vm).flavor.vcpus);
-        let mut round_host = std::mem::take(&mut self.hosts[host as usize]);
+        // Only the scaled histories leave the host while the VM's terms are computed (moving the whole host
+        // out and back would copy it twice).
+        let mut scaled = std::mem::take(&mut self.hosts[host as usize].scaled);
+        let term = self.terms(host, vm, &mut scaled);
+        let moderate = self.hosts[host as usize].moderate == Some(true) && self.is_moderate(host, vm);
+        let round_host = &mut self.hosts[host as usize];
+        round_host.scaled = scaled;
         round_host.list.push(vm);
         round_host.free_memory_mb -= memory;
         round_host.free_vcpus -= vcpus;
@@ -452,16 +458,14 @@ impl<'a> Round<'a> {
             self.busy.push(host);
         }
         // Appending adds the VM's terms after the others: the same sums as folding the list again in order.
-        let term = self.terms(host, vm, &mut round_host.scaled);
         round_host.terms.push(term);
         round_host.totals.add(&term);
         if !round_host.history.stale {
             round_host.history.add(&round_host.scaled[term.scaled_start..]);
         }
         if round_host.moderate == Some(true) {
-            round_host.moderate = Some(self.is_moderate(host, vm));
+            round_host.moderate = Some(moderate);
         }
-        self.hosts[host as usize] = round_host;
     }
 
     /// Removes `vm` from `host`'s list (selected to leave, or a placement undone).

@@ -84,12 +84,32 @@ impl Median {
             Median::Numpy => median_numpy(sorted),
         }
     }
+
+    /// [`Median::of_sorted`] of `n ≥ 2` sorted values given only those at 0-based positions k = ⌊(n − 1)/2⌋
+    /// (`lower`) and k + 1 (`upper`), the only ones either median reads: NumPy's middle value (`lower`, n odd)
+    /// or mean of the two; Apache's `lower + d·(upper − lower)` at position `(n + 1)/2`, `d` = 0 or ½.
+    fn of_middle_pair(self, n: usize, lower: f64, upper: f64) -> f64 {
+        debug_assert!(n >= 2);
+        match self {
+            Median::Apache => {
+                let pos = 50.0 * (n as f64 + 1.0) / 100.0;
+                lower + (pos - pos.floor()) * (upper - lower)
+            }
+            Median::Numpy if n % 2 == 1 => lower,
+            Median::Numpy => (lower + upper) / 2.0,
+        }
+    }
 }
 
 /// Median absolute deviation, `median(|x − median(x)|)`, over the whole of `data`, without scaling (both
 /// CloudSim's `MathUtil.mad` and Neat's `statistics.mad`). NaN when empty (CloudSim returns 0 there, but both
 /// detectors only ask once the history holds `limit ≥ 1` values).
 pub(super) fn mad(data: &[f64], median: Median) -> f64 {
+    if data.len() <= STACK_LEN {
+        if let Some(mad) = mad_of_finite(data, median) {
+            return mad;
+        }
+    }
     with_copy(data, |buf| {
         place_middle_pair(buf);
         let centre = median.of_sorted(buf);
@@ -99,6 +119,94 @@ pub(super) fn mad(data: &[f64], median: Median) -> f64 {
         place_middle_pair(buf);
         median.of_sorted(buf)
     })
+}
+
+/// [`mad`] of at most [`STACK_LEN`] values, by one sort: on sorted data the deviations `|centre − x|` fall
+/// towards the centre and rise after it (floating-point subtraction is monotone), so their order statistics
+/// come from merging the two runs, without sorting them. `None` (use the general recipe) unless the data and
+/// its median are finite, which the monotonicity argument needs.
+fn mad_of_finite(data: &[f64], median: Median) -> Option<f64> {
+    let n = data.len();
+    if n < 2 {
+        return None;
+    }
+    with_sorted_keys(data, |keys| mad_of_sorted_keys(keys, median))
+}
+
+/// [`mad_of_finite`] of data sorted as [`total_order_key`]s.
+fn mad_of_sorted_keys(keys: &[i64], median: Median) -> Option<f64> {
+    let n = keys.len();
+    // Sorted by `total_cmp`, a NaN or an infinity would sit at one end.
+    let (lowest, highest) = (from_total_order_key(keys[0]), from_total_order_key(keys[n - 1]));
+    if !(lowest.is_finite() && highest.is_finite()) {
+        return None;
+    }
+    let value = |i: usize| from_total_order_key(keys[i]);
+    let centre = median.of_middle_pair(n, value((n - 1) / 2), value((n - 1) / 2 + 1));
+    if !centre.is_finite() {
+        return None;
+    }
+    // Both medians read only positions k = ⌊(n − 1)/2⌋ and k + 1 of the sorted deviations: merge the falling
+    // run (before `split`, read backwards) and the rising one up to position k + 1.
+    let k = (n - 1) / 2;
+    let split = keys.partition_point(|&key| from_total_order_key(key) < centre);
+    let (mut below, mut above) = (split, split);
+    let mut next = || {
+        let left = (below > 0).then(|| (centre - value(below - 1)).abs());
+        let right = (above < n).then(|| (centre - value(above)).abs());
+        match (left, right) {
+            (Some(l), Some(r)) if l <= r => {
+                below -= 1;
+                l
+            }
+            (Some(l), None) => {
+                below -= 1;
+                l
+            }
+            (_, Some(r)) => {
+                above += 1;
+                r
+            }
+            (None, None) => unreachable!("k + 2 ≤ n deviations"),
+        }
+    };
+    for _ in 0..k {
+        next();
+    }
+    let lower = next();
+    let upper = next();
+    Some(median.of_middle_pair(n, lower, upper))
+}
+
+/// Calls `f` with the [`total_order_key`]s of at most [`STACK_LEN`] values, sorted, on the stack (in a
+/// smaller buffer for CloudSim's 30 values, which costs less to clear).
+fn with_sorted_keys<R>(data: &[f64], f: impl FnOnce(&[i64]) -> R) -> R {
+    fn sorted<const N: usize, R>(data: &[f64], f: impl FnOnce(&[i64]) -> R) -> R {
+        let mut keys = [0i64; N];
+        let keys = &mut keys[..data.len()];
+        for (key, &x) in keys.iter_mut().zip(data) {
+            *key = total_order_key(x);
+        }
+        keys.sort_unstable();
+        f(keys)
+    }
+    if data.len() <= 32 {
+        sorted::<32, R>(data, f)
+    } else {
+        sorted::<STACK_LEN, R>(data, f)
+    }
+}
+
+/// `x`'s place in `f64::total_cmp`'s order as an integer (the same transform `total_cmp` applies): integers
+/// sort faster than a comparison closure.
+fn total_order_key(x: f64) -> i64 {
+    let bits = x.to_bits() as i64;
+    bits ^ (((bits >> 63) as u64) >> 1) as i64
+}
+
+/// The inverse of [`total_order_key`] (the transform is its own inverse).
+fn from_total_order_key(key: i64) -> f64 {
+    f64::from_bits((key ^ (((key >> 63) as u64) >> 1) as i64) as u64)
 }
 
 /// Puts at 0-based positions k = ⌊(n − 1)/2⌋ and k + 1 the values sorting would put there, by selection (O(n)).
@@ -131,6 +239,10 @@ pub(super) fn iqr_rank(data: &[f64]) -> f64 {
     }
     let q1 = n.div_ceil(4) - 1;
     let q3 = ((3 * n + 5) / 4 - 1).min(n - 1);
+    if n <= STACK_LEN {
+        // Short histories (all of CloudSim's and Neat's): sorting integer keys beats two selections.
+        return with_sorted_keys(data, |keys| from_total_order_key(keys[q3]) - from_total_order_key(keys[q1]));
+    }
     with_copy(data, |buf| {
         // Two order statistics, as sorting would give them, by selection (O(n)): q3 first, then q1 among the
         // values placed before it (q1 ≤ q3).
@@ -305,16 +417,8 @@ mod tests {
     }
 
     #[test]
-    fn mad_by_selection_equals_mad_on_sorted_data() {
+    fn mad_equals_mad_on_sorted_data() {
         // The same recipe on fully sorted copies, for every length up to 64, with repeated values.
-        let mad_sorting = |data: &[f64], median: Median| {
-            let mut buf = data.to_vec();
-            sort(&mut buf);
-            let centre = median.of_sorted(&buf);
-            let mut deviations: Vec<f64> = buf.iter().map(|x| (centre - x).abs()).collect();
-            sort(&mut deviations);
-            median.of_sorted(&deviations)
-        };
         let mut state = 987u64;
         for n in 1..=64usize {
             let data = repeated_values(&mut state, n, 23);
@@ -325,7 +429,7 @@ mod tests {
     }
 
     #[test]
-    fn iqr_by_selection_equals_iqr_on_the_sorted_data() {
+    fn iqr_equals_iqr_on_the_sorted_data() {
         // Pseudo-random data of every length up to 64, with repeated values, against indexing the sorted copy.
         let mut state = 12345u64;
         for n in 1..=64usize {
@@ -334,6 +438,61 @@ mod tests {
             sort(&mut sorted);
             let (q1, q3) = (n.div_ceil(4) - 1, ((3 * n + 5) / 4 - 1).min(n - 1));
             assert_eq!(iqr_rank(&data), sorted[q3] - sorted[q1], "n = {n}");
+        }
+    }
+
+    /// The recipes on fully sorted copies, the reference for the faster routines.
+    fn mad_sorting(data: &[f64], median: Median) -> f64 {
+        let mut buf = data.to_vec();
+        sort(&mut buf);
+        let centre = median.of_sorted(&buf);
+        let mut deviations: Vec<f64> = buf.iter().map(|x| (centre - x).abs()).collect();
+        sort(&mut deviations);
+        median.of_sorted(&deviations)
+    }
+
+    fn iqr_sorting(data: &[f64]) -> f64 {
+        let n = data.len();
+        let mut sorted = data.to_vec();
+        sort(&mut sorted);
+        sorted[((3 * n + 5) / 4 - 1).min(n - 1)] - sorted[n.div_ceil(4) - 1]
+    }
+
+    #[test]
+    fn order_statistics_equal_the_sorted_recipes_on_every_kind_of_value() {
+        // Lengths on both sides of the stack limit; few or many distinct levels (ties); then values that break
+        // the fast path's assumptions (NaN, infinities, signed zeros, magnitudes whose differences overflow).
+        let mut state = 4242u64;
+        let specials = [f64::NAN, -f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.0, 0.0, 1e308, -1e308, 5e-324];
+        for n in 1..=200usize {
+            for levels in [3, 1000, 1 << 20] {
+                let mut data = repeated_values(&mut state, n, levels);
+                for round in 0..3 {
+                    for median in [Median::Apache, Median::Numpy] {
+                        assert_eq!(
+                            mad(&data, median).to_bits(),
+                            mad_sorting(&data, median).to_bits(),
+                            "n = {n}, {median:?}, {data:?}"
+                        );
+                    }
+                    assert_eq!(iqr_rank(&data).to_bits(), iqr_sorting(&data).to_bits(), "n = {n}, {data:?}");
+                    // Plant a special value (or a huge one) for the next pass.
+                    state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    let at = (state >> 33) as usize % n;
+                    data[at] = if round == 0 { 1e308 } else { specials[(state >> 20) as usize % specials.len()] };
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn total_order_keys_sort_as_total_cmp_and_round_trip() {
+        let values = [f64::NAN, -f64::NAN, f64::INFINITY, f64::NEG_INFINITY, -0.0, 0.0, 1.5, -1.5, 5e-324, -5e-324];
+        for a in values {
+            assert_eq!(from_total_order_key(total_order_key(a)).to_bits(), a.to_bits());
+            for b in values {
+                assert_eq!(total_order_key(a).cmp(&total_order_key(b)), a.total_cmp(&b), "{a} vs {b}");
+            }
         }
     }
 
