@@ -86,7 +86,8 @@ impl MaximumCorrelation {
         if n < 2 || m < n {
             return None;
         }
-        if !self.factorization.r_squared(candidates, m, &mut self.r_squared) {
+        // With m = n, X has more columns than rows, so it always fails the rank test: go straight to the fits.
+        if m == n || !self.factorization.r_squared(candidates, m, &mut self.r_squared) {
             self.r_squared = r_squared_fit_by_fit(candidates, m)?;
         }
         Some(&self.r_squared)
@@ -298,7 +299,8 @@ fn recent<'a>(candidate: &VmCandidate<'a>, m: usize) -> &'a [f64] {
 fn fit_r_squared(design: &mut [f64], y: &mut [f64], m: usize) -> Option<f64> {
     let total = sum_of_squared_deviations(y);
     let columns = design.len() / m;
-    householder_qr(design, m, Some(y))?;
+    // A square design fits y exactly (no residual coordinates): reflecting y would be wasted.
+    householder_qr(design, m, (columns < m).then_some(&mut *y))?;
     // Qᵀy: its first `columns` entries are fitted exactly by R b; the rest are the residuals' coordinates.
     let residual = y[columns..].iter().map(|r| r * r).sum::<f64>();
     Some(if total > 0.0 { 1.0 - residual / total } else { f64::NEG_INFINITY })
