@@ -120,7 +120,7 @@ impl SelectionConfig {
             SelectionConfig::MmtMaxCpu { last_n } => Box::new(mmt_max_cpu::MmtMaxCpu { last_n }),
             SelectionConfig::Mu {} => Box::new(mu::MinimumUtilization { semantics }),
             SelectionConfig::Rs {} => Box::new(rs::RandomSelection),
-            SelectionConfig::Mc {} => Box::new(mc::MaximumCorrelation),
+            SelectionConfig::Mc {} => Box::new(mc::MaximumCorrelation::default()),
         }
     }
 }

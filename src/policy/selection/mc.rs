@@ -25,6 +25,13 @@
 //! (dropping a column leaves the later columns' remaining norms no smaller), so the fast path never accepts what
 //! the separate fits would refuse.
 //!
+//! The plan calls the selector again on the same host's candidates minus the VM it just picked, so the
+//! factorization is kept column by column with each column's state after every Householder step: when a call's
+//! windows are exactly (bit for bit, in order, same m) the previous call's minus one, the steps for the columns
+//! before the removed one saw the same values and are kept, and only the steps from its column on are redone.
+//! Nothing but the window values is compared (not addresses), so histories changed in place never reuse stale
+//! steps; the arithmetic is the same as a fresh factorization's, so the R² are bit-identical either way.
+//!
 //! Deviations from CloudSim, all where it is undefined or numerically arbitrary:
 //! - Unequal history lengths make CloudSim's `getUtilizationMatrix` write past its m columns and throw an
 //!   uncaught `ArrayIndexOutOfBoundsException`; we use every VM's most recent m values. (CloudSim's histories are
@@ -56,64 +63,205 @@ pub const RANK_TOLERANCE: f64 = 1e-10;
 /// data, would otherwise decide between mathematically equal R² (two VMs always have the same R², r²).
 pub const R_SQUARED_TIE: f64 = 1e-12;
 
-#[derive(Clone, Debug)]
-pub struct MaximumCorrelation;
+#[derive(Clone, Debug, Default)]
+pub struct MaximumCorrelation {
+    factorization: ColumnStepQr,
+    r_squared: Vec<f64>,
+}
 
 impl VmSelector for MaximumCorrelation {
     fn select(&mut self, candidates: &[VmCandidate], _rng: &mut Pcg64) -> Option<usize> {
-        match r_squared_each(candidates) {
-            Some(r_squared) => Some(first_max_above_min_value(&r_squared)),
+        match self.r_squared_each(candidates) {
+            Some(r_squared) => Some(first_max_above_min_value(r_squared)),
             None => least_migration_time(candidates),
         }
     }
 }
 
-/// Each candidate's R² against the others, or `None` when a fit is impossible (see the module documentation).
-fn r_squared_each(candidates: &[VmCandidate]) -> Option<Vec<f64>> {
-    let n = candidates.len();
-    let m = candidates.iter().map(|c| c.history.len()).min()?;
-    if n < 2 || m < n {
-        return None;
+impl MaximumCorrelation {
+    /// Each candidate's R² against the others, or `None` when a fit is impossible (see the module documentation).
+    fn r_squared_each(&mut self, candidates: &[VmCandidate]) -> Option<&[f64]> {
+        let n = candidates.len();
+        let m = candidates.iter().map(|c| c.history.len()).min()?;
+        if n < 2 || m < n {
+            return None;
+        }
+        // With m = n, X has more columns than rows, so it always fails the rank test: go straight to the fits.
+        if m == n || !self.factorization.r_squared(candidates, m, &mut self.r_squared) {
+            self.r_squared = r_squared_fit_by_fit(candidates, m)?;
+        }
+        Some(&self.r_squared)
     }
-    r_squared_from_one_factorization(candidates, m).or_else(|| r_squared_fit_by_fit(candidates, m))
 }
 
-/// All R² from one QR of [1, every window] (see the module documentation), or `None` when that matrix is
-/// rank-deficient.
-fn r_squared_from_one_factorization(candidates: &[VmCandidate], m: usize) -> Option<Vec<f64>> {
-    let n = candidates.len();
-    let columns = n + 1;
-    // Column-major: column 0 is the intercept, column 1 + i is candidate i's window.
-    let mut work = vec![0.0; m * columns];
-    work[..m].fill(1.0);
-    for (column, candidate) in work[m..].chunks_exact_mut(m).zip(candidates) {
-        column.copy_from_slice(recent(candidate, m));
+/// The Householder QR of X = [1, every window] (see the module documentation), kept with every column's state
+/// after each step, so that a call whose candidates are the previous call's minus one restarts at the removed
+/// column instead of at column 0.
+#[derive(Clone, Debug, Default)]
+struct ColumnStepQr {
+    /// The window length the columns hold.
+    m: usize,
+    /// X's columns: 0 is the intercept, 1 + i candidate i's window; those from `width` on are spare allocations.
+    columns: Vec<QrColumn>,
+    width: usize,
+    /// Householder steps done: fewer than `width` when a column failed the rank test.
+    steps: usize,
+    /// R, dense and column-major (`width` × `width`), and one row of R⁻¹: buffers kept between calls.
+    r: Vec<f64>,
+    inverse_row: Vec<f64>,
+}
+
+#[derive(Clone, Debug, Default)]
+struct QrColumn {
+    /// The column as given (m values), then, for each step k before the column's own, its rows k..m after step k
+    /// (row k, the first, is then final: Rₖ,this column).
+    states: Vec<f64>,
+    /// Σ(y − ȳ)² of the column as given.
+    total: f64,
+    /// From the column's own step k: Rₖₖ, the Householder vector v (rows k..m) and vᵀv.
+    diagonal: f64,
+    reflector: Vec<f64>,
+    reflector_norm2: f64,
+}
+
+/// Where the state after Householder step `k` starts in a column's `states`: after the m given values and the
+/// states after steps 0..k (step j leaves rows j..m, m − j values).
+fn state_after_step(m: usize, k: usize) -> usize {
+    m + k * m - k * k.saturating_sub(1) / 2
+}
+
+/// Whether two windows hold the same values, bit for bit: the factorization depends on nothing else.
+fn same_window(a: &[f64], b: &[f64]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+}
+
+impl ColumnStepQr {
+    /// Writes every candidate's R² to `out` from one QR (reusing the previous call's steps when it can), or returns
+    /// false when X is rank-deficient.
+    fn r_squared(&mut self, candidates: &[VmCandidate], m: usize, out: &mut Vec<f64>) -> bool {
+        let first_step = self.drop_removed_candidate(candidates, m).unwrap_or_else(|| {
+            self.load(candidates, m);
+            0
+        });
+        if !self.factorize_from(first_step) {
+            return false;
+        }
+        self.fill_r_squared(out);
+        true
     }
-    let total: Vec<f64> = work[m..].chunks_exact(m).map(sum_of_squared_deviations).collect();
-    let diagonal = householder_qr(&mut work, m, None)?;
-    // R (upper triangular): Rₖₖ = diagonal[k], Rₖⱼ = work[j·m + k] for j > k.
-    let r = |k: usize, j: usize| if k == j { diagonal[k] } else { work[j * m + k] };
-    // Row i of R⁻¹ by back substitution on Rᵀ: R⁻¹ᵢⱼ = 0 for j < i, 1/Rᵢᵢ at j = i, and for j > i
-    // −(Σ_{k=i..j−1} R⁻¹ᵢₖ Rₖⱼ) / Rⱼⱼ.
-    let mut row = vec![0.0; columns];
-    let r_squared = (1..columns)
-        .map(|i| {
-            row[i] = 1.0 / r(i, i);
-            for j in i + 1..columns {
-                let dot: f64 = (i..j).map(|k| row[k] * r(k, j)).sum();
-                row[j] = -dot / r(j, j);
+
+    /// When `candidates` are the factorized ones minus one (same m, same windows bit for bit, same order), drops
+    /// that one's column and the later columns' states after the steps from its column on, and returns its
+    /// column: the first step to redo. Steps before it saw the same columns, so they are kept as they are.
+    fn drop_removed_candidate(&mut self, candidates: &[VmCandidate], m: usize) -> Option<usize> {
+        if self.m != m || self.width != candidates.len() + 2 {
+            return None;
+        }
+        let factorized = &self.columns[1..self.width];
+        let same = |column: &QrColumn, candidate: &VmCandidate| same_window(&column.states[..m], recent(candidate, m));
+        let removed =
+            candidates.iter().zip(factorized).position(|(c, column)| !same(column, c)).unwrap_or(candidates.len());
+        let rest_same = candidates[removed..].iter().zip(&factorized[removed + 1..]).all(|(c, column)| same(column, c));
+        let removed_column = 1 + removed;
+        if !rest_same || self.steps < removed_column {
+            return None;
+        }
+        self.columns[removed_column..self.width].rotate_left(1);
+        self.width -= 1;
+        let kept = state_after_step(m, removed_column);
+        for column in &mut self.columns[removed_column..self.width] {
+            column.states.truncate(kept);
+        }
+        self.steps = removed_column;
+        Some(removed_column)
+    }
+
+    /// Starts over with X = [1, every window].
+    fn load(&mut self, candidates: &[VmCandidate], m: usize) {
+        self.m = m;
+        self.width = candidates.len() + 1;
+        self.steps = 0;
+        if self.columns.len() < self.width {
+            self.columns.resize_with(self.width, QrColumn::default);
+        }
+        let intercept = &mut self.columns[0];
+        intercept.states.clear();
+        intercept.states.resize(m, 1.0);
+        for (column, candidate) in self.columns[1..self.width].iter_mut().zip(candidates) {
+            let window = recent(candidate, m);
+            column.states.clear();
+            column.states.extend_from_slice(window);
+            column.total = sum_of_squared_deviations(window);
+        }
+    }
+
+    /// Householder steps `first..width` (the steps before `first` done), the same arithmetic as
+    /// [`householder_qr`]; false when a column fails the rank test.
+    fn factorize_from(&mut self, first: usize) -> bool {
+        let m = self.m;
+        for k in first..self.width {
+            let (done, later) = self.columns[..self.width].split_at_mut(k + 1);
+            let column = &mut done[k];
+            // Rows k..m after k steps: the last m − k values of the last state.
+            let rows = &column.states[column.states.len() - (m - k)..];
+            // The whole column's norm, summed in row order: R's entries above row k, then rows k..m.
+            let above = (0..k).map(|j| column.states[state_after_step(m, j)]);
+            let norm = above.chain(rows.iter().copied()).map(|v| v * v).sum::<f64>().sqrt();
+            let below = rows.iter().map(|v| v * v).sum::<f64>().sqrt();
+            if below <= RANK_TOLERANCE * norm {
+                self.steps = k;
+                return false;
+            }
+            let alpha = if rows[0] > 0.0 { -below } else { below };
+            column.diagonal = alpha;
+            column.reflector.clear();
+            column.reflector.extend_from_slice(rows);
+            column.reflector[0] -= alpha;
+            let v = &column.reflector;
+            let vv = v.iter().map(|a| a * a).sum::<f64>();
+            column.reflector_norm2 = vv;
+            for other in later {
+                let end = other.states.len();
+                other.states.extend_from_within(end - (m - k)..);
+                reflect(v, vv, &mut other.states[end..]);
+            }
+        }
+        self.steps = self.width;
+        true
+    }
+
+    /// Each window's R² from the rows of R⁻¹ (see the module documentation).
+    fn fill_r_squared(&mut self, out: &mut Vec<f64>) {
+        let (m, width) = (self.m, self.width);
+        let r = &mut self.r;
+        r.clear();
+        r.resize(width * width, 0.0);
+        for (j, column) in self.columns[..width].iter().enumerate() {
+            let r_column = &mut r[j * width..(j + 1) * width];
+            for (k, entry) in r_column[..j].iter_mut().enumerate() {
+                *entry = column.states[state_after_step(m, k)];
+            }
+            r_column[j] = column.diagonal;
+        }
+        // Row i of R⁻¹ by back substitution on Rᵀ: R⁻¹ᵢⱼ = 0 for j < i, 1/Rᵢᵢ at j = i, and for j > i
+        // −(Σ_{k=i..j−1} R⁻¹ᵢₖ Rₖⱼ) / Rⱼⱼ.
+        let row = &mut self.inverse_row;
+        row.clear();
+        row.resize(width, 0.0);
+        out.clear();
+        for i in 1..width {
+            row[i] = 1.0 / r[i * width + i];
+            for j in i + 1..width {
+                let r_column = &r[j * width..(j + 1) * width];
+                let dot: f64 = row[i..j].iter().zip(&r_column[i..j]).map(|(a, b)| a * b).sum();
+                row[j] = -dot / r_column[j];
             }
             let inverse_diagonal: f64 = row[i..].iter().map(|v| v * v).sum();
             let residual = 1.0 / inverse_diagonal;
-            let total = total[i - 1];
-            if total > 0.0 {
-                1.0 - residual / total
-            } else {
-                f64::NEG_INFINITY
-            }
-        })
-        .collect();
-    Some(r_squared)
+            let total = self.columns[i].total;
+            out.push(if total > 0.0 { 1.0 - residual / total } else { f64::NEG_INFINITY });
+        }
+    }
 }
 
 /// Each R² from its own fit of window i on [1, the other windows].
@@ -151,7 +299,8 @@ fn recent<'a>(candidate: &VmCandidate<'a>, m: usize) -> &'a [f64] {
 fn fit_r_squared(design: &mut [f64], y: &mut [f64], m: usize) -> Option<f64> {
     let total = sum_of_squared_deviations(y);
     let columns = design.len() / m;
-    householder_qr(design, m, Some(y))?;
+    // A square design fits y exactly (no residual coordinates): reflecting y would be wasted.
+    householder_qr(design, m, (columns < m).then_some(&mut *y))?;
     // Qᵀy: its first `columns` entries are fitted exactly by R b; the rest are the residuals' coordinates.
     let residual = y[columns..].iter().map(|r| r * r).sum::<f64>();
     Some(if total > 0.0 { 1.0 - residual / total } else { f64::NEG_INFINITY })
@@ -223,7 +372,54 @@ mod tests {
     use crate::policy::selection::test_candidate;
 
     fn pick(candidates: &[VmCandidate]) -> Option<usize> {
-        MaximumCorrelation.select(candidates, &mut Pcg64::seed_from_u64(1))
+        MaximumCorrelation::default().select(candidates, &mut Pcg64::seed_from_u64(1))
+    }
+
+    fn r_squared_each(candidates: &[VmCandidate]) -> Option<Vec<f64>> {
+        MaximumCorrelation::default().r_squared_each(candidates).map(<[f64]>::to_vec)
+    }
+
+    fn r_squared_from_one_factorization(candidates: &[VmCandidate], m: usize) -> Option<Vec<f64>> {
+        let mut r_squared = Vec::new();
+        ColumnStepQr::default().r_squared(candidates, m, &mut r_squared).then_some(r_squared)
+    }
+
+    /// All R² from one QR of [1, every window] (see the module documentation), or `None` when that matrix is
+    /// rank-deficient.
+    fn one_shot_r_squared(candidates: &[VmCandidate], m: usize) -> Option<Vec<f64>> {
+        let n = candidates.len();
+        let columns = n + 1;
+        // Column-major: column 0 is the intercept, column 1 + i is candidate i's window.
+        let mut work = vec![0.0; m * columns];
+        work[..m].fill(1.0);
+        for (column, candidate) in work[m..].chunks_exact_mut(m).zip(candidates) {
+            column.copy_from_slice(recent(candidate, m));
+        }
+        let total: Vec<f64> = work[m..].chunks_exact(m).map(sum_of_squared_deviations).collect();
+        let diagonal = householder_qr(&mut work, m, None)?;
+        // R (upper triangular): Rₖₖ = diagonal[k], Rₖⱼ = work[j·m + k] for j > k.
+        let r = |k: usize, j: usize| if k == j { diagonal[k] } else { work[j * m + k] };
+        // Row i of R⁻¹ by back substitution on Rᵀ: R⁻¹ᵢⱼ = 0 for j < i, 1/Rᵢᵢ at j = i, and for j > i
+        // −(Σ_{k=i..j−1} R⁻¹ᵢₖ Rₖⱼ) / Rⱼⱼ.
+        let mut row = vec![0.0; columns];
+        let r_squared = (1..columns)
+            .map(|i| {
+                row[i] = 1.0 / r(i, i);
+                for j in i + 1..columns {
+                    let dot: f64 = (i..j).map(|k| row[k] * r(k, j)).sum();
+                    row[j] = -dot / r(j, j);
+                }
+                let inverse_diagonal: f64 = row[i..].iter().map(|v| v * v).sum();
+                let residual = 1.0 / inverse_diagonal;
+                let total = total[i - 1];
+                if total > 0.0 {
+                    1.0 - residual / total
+                } else {
+                    f64::NEG_INFINITY
+                }
+            })
+            .collect();
+        Some(r_squared)
     }
 
     fn assert_close(actual: &[f64], expected: &[f64]) {
@@ -375,6 +571,82 @@ mod tests {
                 }
             }
         }
+    }
+
+    fn random_windows(rng: &mut Pcg64, n: usize, m: usize) -> Vec<Vec<f64>> {
+        use rand::RngExt;
+        (0..n).map(|_| (0..m).map(|_| rng.random::<f64>()).collect()).collect()
+    }
+
+    fn same_bits(a: &[f64], b: &[f64]) -> bool {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+    }
+
+    #[test]
+    fn calls_on_fewer_candidates_match_a_fresh_factorization_bit_for_bit() {
+        // The plan's loop: pick, remove the pick (or another VM), pick again. Every call's R² must be exactly
+        // those of the one-shot QR, whether or not it restarted from the previous call's steps.
+        use rand::RngExt;
+        let mut rng = Pcg64::seed_from_u64(11);
+        for (n, m) in [(25, 30), (12, 30), (6, 7), (9, 17)] {
+            let windows = random_windows(&mut rng, n, m);
+            let mut candidates: Vec<VmCandidate> =
+                windows.iter().map(|window| test_candidate(870, 1000.0, 0.5, window)).collect();
+            let mut selector = MaximumCorrelation::default();
+            while candidates.len() >= 2 {
+                let expected = one_shot_r_squared(&candidates, m).expect("random windows are independent");
+                let repeat = selector.r_squared_each(&candidates).expect("the fit is possible").to_vec();
+                assert!(same_bits(&repeat, &expected), "n {}: {repeat:?} != {expected:?}", candidates.len());
+                let fresh = r_squared_each(&candidates).expect("the fit is possible");
+                assert!(same_bits(&fresh, &expected));
+                let removed = if rng.random::<bool>() {
+                    first_max_above_min_value(&expected)
+                } else {
+                    rng.random_range(0..candidates.len())
+                };
+                candidates.remove(removed);
+            }
+        }
+    }
+
+    #[test]
+    fn only_the_previous_candidates_minus_one_restart_from_its_steps() {
+        let mut rng = Pcg64::seed_from_u64(3);
+        let m = 10;
+        let mut windows = random_windows(&mut rng, 6, m);
+        let restart = |windows: &[Vec<f64>], removed: usize, m: usize| {
+            let candidates: Vec<VmCandidate> =
+                windows.iter().map(|window| test_candidate(870, 1000.0, 0.5, window)).collect();
+            let mut qr = ColumnStepQr::default();
+            assert!(qr.r_squared(&candidates, m, &mut Vec::new()));
+            let mut fewer = candidates.clone();
+            fewer.remove(removed);
+            qr.drop_removed_candidate(&fewer, m)
+        };
+        // One removed, the others in order: restart at its column (the intercept is column 0).
+        assert_eq!(restart(&windows, 2, m), Some(3));
+        assert_eq!(restart(&windows, 0, m), Some(1));
+        assert_eq!(restart(&windows, 5, m), Some(6));
+        let mut qr = ColumnStepQr::default();
+        let candidates: Vec<VmCandidate> = windows.iter().map(|w| test_candidate(870, 1000.0, 0.5, w)).collect();
+        assert!(qr.r_squared(&candidates, m, &mut Vec::new()));
+        // Same candidates, two fewer, reordered, or a shorter window: start over.
+        assert_eq!(qr.drop_removed_candidate(&candidates, m), None);
+        assert_eq!(qr.drop_removed_candidate(&candidates[2..], m), None);
+        let swapped = [candidates[1], candidates[0], candidates[2], candidates[3], candidates[4]];
+        assert_eq!(qr.drop_removed_candidate(&swapped, m), None);
+        assert_eq!(qr.drop_removed_candidate(&candidates[1..], m - 1), None);
+        // A history changed in place (as from one tick to the next): the windows, not their addresses, decide.
+        let mut selector = MaximumCorrelation::default();
+        {
+            let candidates: Vec<VmCandidate> = windows.iter().map(|w| test_candidate(870, 1000.0, 0.5, w)).collect();
+            assert!(selector.r_squared_each(&candidates).is_some());
+        }
+        windows[4][m - 1] += 0.25;
+        let changed: Vec<VmCandidate> = windows.iter().map(|w| test_candidate(870, 1000.0, 0.5, w)).collect();
+        assert_eq!(selector.factorization.clone().drop_removed_candidate(&changed[1..], m), None);
+        let expected = one_shot_r_squared(&changed[1..], m).expect("random windows are independent");
+        assert!(same_bits(selector.r_squared_each(&changed[1..]).expect("the fit is possible"), &expected));
     }
 
     #[test]
