@@ -67,6 +67,8 @@ pub const R_SQUARED_TIE: f64 = 1e-12;
 pub struct MaximumCorrelation {
     factorization: ColumnStepQr,
     r_squared: Vec<f64>,
+    /// One separate fit's design and y (see [`ColumnStepQr::fill_r_squared_fit_by_fit`]), kept between calls.
+    fit_work: Vec<f64>,
 }
 
 impl VmSelector for MaximumCorrelation {
@@ -86,11 +88,11 @@ impl MaximumCorrelation {
         if n < 2 || m < n {
             return None;
         }
-        // With m = n, X has more columns than rows, so it always fails the rank test: go straight to the fits.
-        if m == n || !self.factorization.r_squared(candidates, m, &mut self.r_squared) {
-            self.r_squared = r_squared_fit_by_fit(candidates, m)?;
-        }
-        Some(&self.r_squared)
+        // With m = n, X has more columns than rows and fails the rank test at its last column: the separate fits
+        // then start from its steps.
+        let fitted = self.factorization.r_squared(candidates, m, &mut self.r_squared)
+            || self.factorization.fill_r_squared_fit_by_fit(&mut self.r_squared, &mut self.fit_work);
+        fitted.then_some(&self.r_squared)
     }
 }
 
@@ -196,7 +198,7 @@ impl ColumnStepQr {
     }
 
     /// Householder steps `first..width` (the steps before `first` done), the same arithmetic as
-    /// [`householder_qr`]; false when a column fails the rank test.
+    /// [`householder_steps`]; false when a column fails the rank test.
     fn factorize_from(&mut self, first: usize) -> bool {
         let m = self.m;
         for k in first..self.width {
@@ -227,6 +229,48 @@ impl ColumnStepQr {
             }
         }
         self.steps = self.width;
+        true
+    }
+
+    /// After X failed the rank test, each window's R² from its own fit on [1, the other windows] (written to
+    /// `out`), or false when a fit is impossible. Fit i's design is X without column 1 + i, so its first 1 + i
+    /// Householder steps are X's, and its later columns and y start from their states after those steps: the
+    /// same arithmetic as a fresh QR of the design and y ([`householder_steps`] from step 0), for the rest of the
+    /// steps only.
+    fn fill_r_squared_fit_by_fit(&self, out: &mut Vec<f64>, work: &mut Vec<f64>) -> bool {
+        let (m, width) = (self.m, self.width);
+        // X failing at a column k before its last fails every fit whose design starts with X's columns 0..=k,
+        // the fit of the last window at least.
+        if self.steps + 1 < width {
+            return false;
+        }
+        let designed = width - 1; // each design's columns: the intercept and the n − 1 other windows
+        out.clear();
+        for y_column in 1..width {
+            // X's steps 0..y_column are this design's first ones; then come X's later columns, then y.
+            let done = y_column;
+            work.clear();
+            work.resize(m * (designed + 1), 0.0);
+            let later = (y_column + 1..width).chain(std::iter::once(y_column));
+            for (slot, x_column) in (done..=designed).zip(later) {
+                let states = &self.columns[x_column].states;
+                let target = &mut work[slot * m..(slot + 1) * m];
+                // Rows 0..done are final after their steps (R's entries), rows done..m after step done − 1.
+                for (row, value) in target[..done].iter_mut().enumerate() {
+                    *value = states[state_after_step(m, row)];
+                }
+                let last = state_after_step(m, done - 1);
+                target[done..].copy_from_slice(&states[last + 1..last + 1 + (m - done)]);
+            }
+            let (design, y) = work.split_at_mut(m * designed);
+            // A square design fits y exactly (no residual coordinates): reflecting y would be wasted.
+            if householder_steps(design, m, done, (designed < m).then_some(&mut *y)).is_none() {
+                return false;
+            }
+            let residual = y[designed..].iter().map(|r| r * r).sum::<f64>();
+            let total = self.columns[y_column].total;
+            out.push(if total > 0.0 { 1.0 - residual / total } else { f64::NEG_INFINITY });
+        }
         true
     }
 
@@ -264,7 +308,8 @@ impl ColumnStepQr {
     }
 }
 
-/// Each R² from its own fit of window i on [1, the other windows].
+/// Each R² from its own fit of window i on [1, the other windows], from scratch: the tests' reference.
+#[cfg(test)]
 fn r_squared_fit_by_fit(candidates: &[VmCandidate], m: usize) -> Option<Vec<f64>> {
     let n = candidates.len();
     // Column-major: columns 0..n are the design (intercept, then the other VMs in order), column n is y.
@@ -296,6 +341,7 @@ fn recent<'a>(candidate: &VmCandidate<'a>, m: usize) -> &'a [f64] {
 
 /// R² of the least-squares fit of `y` on the columns of `design` (column-major, `m` rows, intercept included), or
 /// `None` when the design is rank-deficient. Both buffers are overwritten. `NEG_INFINITY` when y is constant.
+#[cfg(test)]
 fn fit_r_squared(design: &mut [f64], y: &mut [f64], m: usize) -> Option<f64> {
     let total = sum_of_squared_deviations(y);
     let columns = design.len() / m;
@@ -309,10 +355,18 @@ fn fit_r_squared(design: &mut [f64], y: &mut [f64], m: usize) -> Option<f64> {
 /// Householder QR of `matrix` (column-major, `m` rows), in place, applying each reflection to `y` too. Returns
 /// R's diagonal (R's entries above it are left in `matrix`: Rₖⱼ at row k of column j), or `None` when a column's
 /// norm left after the earlier steps is at most [`RANK_TOLERANCE`] of its own norm (rank-deficient).
-fn householder_qr(matrix: &mut [f64], m: usize, mut y: Option<&mut [f64]>) -> Option<Vec<f64>> {
+#[cfg(test)]
+fn householder_qr(matrix: &mut [f64], m: usize, y: Option<&mut [f64]>) -> Option<Vec<f64>> {
+    householder_steps(matrix, m, 0, y)
+}
+
+/// Steps `first..` of a Householder QR (`first = 0`: all of it), the earlier ones done: rows 0..first of the
+/// later columns (and of `y`) hold R's entries, the other rows their state after step first − 1; the first
+/// `first` columns are not read. Returns the diagonal entries of R from step `first` on.
+fn householder_steps(matrix: &mut [f64], m: usize, first: usize, mut y: Option<&mut [f64]>) -> Option<Vec<f64>> {
     let columns = matrix.len() / m;
-    let mut diagonal = Vec::with_capacity(columns);
-    for k in 0..columns {
+    let mut diagonal = Vec::with_capacity(columns - first.min(columns));
+    for k in first..columns {
         let (done, later) = matrix.split_at_mut((k + 1) * m);
         let column = &mut done[k * m..];
         // Reflections preserve norms, so the whole column's norm is still the original column's.
@@ -571,6 +625,45 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn separate_fits_from_the_shared_steps_match_fits_from_scratch_bit_for_bit() {
+        // X = [1, every window] fails the rank test at its last column when m = n (more columns than rows) or
+        // when the last window is a combination of the first two; then every fit continues from X's steps. (With
+        // that combination, the designs holding all three windows are singular: for n > 3 both give `None`.) A
+        // window repeating another makes X fail before its last column, and the fits from scratch fail too.
+        let mut rng = Pcg64::seed_from_u64(11);
+        let mut fitted = 0;
+        for n in 2..=12 {
+            for m in [n, n + 3, 30.max(n + 1)] {
+                let mut windows = random_windows(&mut rng, n, m);
+                if m > n {
+                    if n < 3 {
+                        continue;
+                    }
+                    windows[n - 1] = windows[0].iter().zip(&windows[1]).map(|(a, b)| a + 0.5 * b).collect();
+                }
+                let same_outcome = |windows: &[Vec<f64>]| {
+                    let candidates: Vec<VmCandidate> =
+                        windows.iter().map(|window| test_candidate(870, 1000.0, 0.5, window)).collect();
+                    let expected = r_squared_fit_by_fit(&candidates, m);
+                    let actual = r_squared_each(&candidates);
+                    match (&actual, &expected) {
+                        (Some(a), Some(e)) => assert!(same_bits(a, e), "n {n}, m {m}: {a:?} != {e:?}"),
+                        _ => assert_eq!(actual, expected, "n {n}, m {m}"),
+                    }
+                    expected.is_some()
+                };
+                fitted += usize::from(same_outcome(&windows));
+                if n >= 3 {
+                    windows[2] = windows[1].clone();
+                    assert!(!same_outcome(&windows), "n {n}, m {m}: a repeated window is singular");
+                }
+            }
+        }
+        // Every m = n case and the m > n ones with n = 3.
+        assert_eq!(fitted, 11 + 2);
     }
 
     fn random_windows(rng: &mut Pcg64, n: usize, m: usize) -> Vec<Vec<f64>> {
