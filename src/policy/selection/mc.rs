@@ -31,6 +31,10 @@
 //! before the removed one saw the same values and are kept, and only the steps from its column on are redone.
 //! Nothing but the window values is compared (not addresses), so histories changed in place never reuse stale
 //! steps; the arithmetic is the same as a fresh factorization's, so the R² are bit-identical either way.
+//! The separate fits reuse those states too: fit i's design is X without column 1 + i, so its first 1 + i steps
+//! are X's, and only its later steps are computed. They are needed only when X fails the rank test at its last
+//! column (always so with m = n); if X fails at an earlier column, so does every fit whose design holds X's
+//! columns up to it (the last window's fit at least), and the selection falls back to MMT at once.
 //!
 //! Deviations from CloudSim, all where it is undefined or numerically arbitrary:
 //! - Unequal history lengths make CloudSim's `getUtilizationMatrix` write past its m columns and throw an
