@@ -1,6 +1,7 @@
 //! The fleet: hosts, VMs and the allocation book (what each host has booked). The simulation is the only
 //! writer; policies get read-only views. Invariants are checked in debug builds after every change.
 
+pub mod history;
 pub mod host;
 pub mod vm;
 

@@ -659,9 +659,9 @@ mod tests {
     fn fleet_with_history() -> Fleet {
         let mut fleet = fleet([g5()]);
         let a = add_vm(&mut fleet, Some(0), 1, 2660.0, 1740, 0.5);
-        fleet.vm_mut(a).history = vec![0.0, 0.5, 1.0];
+        fleet.vm_mut(a).history = vec![0.0, 0.5, 1.0].into();
         let b = add_vm(&mut fleet, Some(0), 1, 1330.0, 870, 1.0);
-        fleet.vm_mut(b).history = vec![0.25, 0.5];
+        fleet.vm_mut(b).history = vec![0.25, 0.5].into();
         add_vm(&mut fleet, None, 1, 2660.0, 613, 0.75);
         fleet
     }

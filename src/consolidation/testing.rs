@@ -49,7 +49,7 @@ pub fn add_vm(fleet: &mut Fleet, host: Option<HostId>, vcpus: u32, mips: f64, me
     }
     fleet.vm_mut(id).status = VmStatus::Running;
     fleet.set_demand(id, fraction);
-    fleet.vm_mut(id).history = vec![fraction];
+    fleet.vm_mut(id).history = vec![fraction].into();
     id
 }
 

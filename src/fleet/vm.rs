@@ -56,7 +56,7 @@ pub struct Vm {
     pub allocated_mips: f64,
     /// Utilisation (fraction of capacity) at past monitoring ticks, oldest first, at most the consolidation's
     /// history length: requested in `cloudsim` semantics, allocated (measured) in `neat`.
-    pub history: Vec<f64>,
+    pub history: crate::fleet::history::UtilizationHistory,
     pub migration: Option<Migration>,
     /// The scenario's own page-dirtying rate for this VM (per vCPU at full load), for the pre-copy model.
     pub dirty_pages_per_s: Option<f64>,
@@ -75,7 +75,7 @@ impl Vm {
             demand_fraction: 0.0,
             memory_fraction: 0.0,
             allocated_mips: 0.0,
-            history: Vec::new(),
+            history: Default::default(),
             migration: None,
             dirty_pages_per_s: None,
             migration_estimate: Default::default(),

@@ -143,10 +143,7 @@ impl Simulation<'_> {
                 let capacity = entry.capacity_mips();
                 let value =
                     if cloudsim || capacity <= 0.0 { entry.demand_fraction } else { entry.allocated_mips / capacity };
-                if entry.history.len() >= length {
-                    entry.history.remove(0);
-                }
-                entry.history.push(value);
+                entry.history.push_bounded(value, length);
             }
         }
     }

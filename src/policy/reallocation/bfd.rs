@@ -165,11 +165,11 @@ mod tests {
         //   b: [0.5, 0.5]     → 500 MIPS, 1024 MB;
         //   c: [0.375, 0.375] → 375 MIPS, 2048 MB (ties with a on CPU, more RAM: before a).
         let a = add_vm(&mut fleet, Some(3), 1, 1000.0, 1024, 0.625);
-        fleet.vm_mut(a).history = vec![0.9, 0.125, 0.625];
+        fleet.vm_mut(a).history = vec![0.9, 0.125, 0.625].into();
         let b = add_vm(&mut fleet, Some(3), 1, 1000.0, 1024, 0.5);
-        fleet.vm_mut(b).history = vec![0.5, 0.5];
+        fleet.vm_mut(b).history = vec![0.5, 0.5].into();
         let c = add_vm(&mut fleet, Some(3), 1, 1000.0, 2048, 0.375);
-        fleet.vm_mut(c).history = vec![0.375, 0.375];
+        fleet.vm_mut(c).history = vec![0.375, 0.375].into();
         // b (500) → h2 (700 → 200); c (375) → not h2, h1 (700 → 325); a (375) → not h2, not h1, h0.
         // (Sorting a before c would give a → h1 and c → h0; hosts by id would put b on h0.)
         assert_eq!(place(&fleet, &[a, b, c], &[false, false, false, true], true), vec![(b, 2), (c, 1), (a, 0)]);
