@@ -7,6 +7,7 @@ pub mod oversubscription;
 pub mod placement;
 pub mod reallocation;
 pub mod selection;
+pub mod total_order;
 pub mod underload;
 
 use serde::{Deserialize, Serialize};

@@ -5,6 +5,7 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
 use crate::fleet::HostId;
+use crate::policy::total_order::total_order_key;
 
 /// A reusable min-heap of `(score, host)`, taken in the order of sorting by score (`total_cmp`), then host id.
 #[derive(Clone, Debug, Default)]
@@ -15,10 +16,8 @@ pub struct Ranking {
 /// `(score, host)` as one integer in the same order (one comparison instead of two): the score's bits as
 /// `f64::total_cmp` orders them, then the host id.
 fn key(score: f64, host: HostId) -> u128 {
-    let bits = score.to_bits() as i64;
-    // `total_cmp`'s signed key (negative numbers' magnitude bits flipped), its sign bit flipped to order unsigned.
-    let ordered = bits ^ (((bits >> 63) as u64) >> 1) as i64;
-    let unsigned = (ordered as u64) ^ (1 << 63);
+    // `total_cmp`'s signed key, its sign bit flipped to order unsigned.
+    let unsigned = (total_order_key(score) as u64) ^ (1 << 63);
     (u128::from(unsigned) << 32) | u128::from(host)
 }
 
