@@ -174,8 +174,9 @@ pub struct Round<'a> {
     /// The members of each class of identical idle hosts, in fleet order (a member stays listed after a VM is
     /// placed on it; its `idle_class` is then `None`).
     pub idle_classes: Vec<Vec<HostId>>,
-    /// Reusable buffers for placement: its candidates, and the suitable ones ranked by a score.
+    /// Reusable buffers for placement: its candidates, the suitable ones with their scores, and those ranked.
     pub candidates: Vec<HostId>,
+    pub scored: Vec<(f64, HostId)>,
     pub ranked: Ranking,
     /// Scratch for a hypothetical host's history (a VM added).
     extra_history: Vec<f64>,
@@ -217,6 +218,7 @@ impl<'a> Round<'a> {
             busy: Vec::new(),
             idle_classes: Vec::new(),
             candidates: Vec::new(),
+            scored: Vec::new(),
             ranked: Ranking::default(),
             extra_history: Vec::new(),
             moderate_histories: vec![None; fleet.vms.len()],

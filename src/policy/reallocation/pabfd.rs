@@ -34,24 +34,29 @@ impl PowerAwareBestFitDecreasing {
         let fit = round.fit_of(vm);
         let mut candidates = std::mem::take(&mut round.candidates);
         round.placement_candidates(excluded, idle_excluded, &mut candidates);
-        let mut ranked = std::mem::take(&mut round.ranked);
-        ranked.rank(candidates.iter().filter_map(|&host| {
+        let mut scored = std::mem::take(&mut round.scored);
+        scored.clear();
+        // A plain loop rather than an iterator handed to the ranking, so that the scoring is compiled inline.
+        for &host in &candidates {
             if !round.is_suitable(host, &fit) {
-                return None;
+                continue;
             }
             let round_host = &round.hosts[host as usize];
             if round_host.utilization_mips == 0.0 && !may_activate && round_host.list.is_empty() {
-                return None;
+                continue;
             }
             let host_entry = round.fleet.host(host);
             let after = (round.pabfd_base_mips(host) + requested) / host_entry.total_mips();
-            Some((host_entry.power.watts(after) - round_host.power_now_w, host))
-        }));
+            scored.push((host_entry.power.watts(after) - round_host.power_now_w, host));
+        }
+        let mut ranked = std::mem::take(&mut round.ranked);
+        ranked.rank(scored.iter().copied());
         // Hosts whose CPU use at the last update was 0 are exempt from the overload check.
         let found = std::iter::from_fn(|| ranked.take_best()).find(|&host| {
             round.hosts[host as usize].utilization_mips == 0.0 || !round.overloaded_with(host, vm, detector)
         });
         round.candidates = candidates;
+        round.scored = scored;
         round.ranked = ranked;
         found
     }

@@ -253,7 +253,7 @@ impl ColumnStepQr {
         for y_column in 1..width {
             // X's steps 0..y_column are this design's first ones; then come X's later columns, then y.
             let done = y_column;
-            work.clear();
+            // Every slot the steps read (done..=designed) is written below: the buffer needs no zeroing.
             work.resize(m * (designed + 1), 0.0);
             let later = (y_column + 1..width).chain(std::iter::once(y_column));
             for (slot, x_column) in (done..=designed).zip(later) {
