@@ -201,6 +201,8 @@ pub fn run_all(
         .par_iter()
         .zip(run_inputs.par_iter())
         .enumerate()
+        // One run per job, so that no worker idles while the other works through a range of long runs.
+        .with_max_len(1)
         .map(|(index, (scenario, inputs))| {
             let result = run_one(index as u64, scenario, inputs, &|_| {});
             on_run_done(&result.0);
