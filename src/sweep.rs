@@ -169,8 +169,8 @@ pub fn run_sweep(plan: &ScenarioPlan, options: &SweepOptions) -> anyhow::Result<
         scope.spawn(move || {
             pool.install(|| {
                 // One run per rayon job: runs differ tenfold in length, and rayon's default splitting lets a
-                // worker keep a range of runs to itself, so the other idled through the last one's tail (a
-                // quarter of the 1,000-run sweep's wall time on two threads).
+                // worker keep a range of runs to itself while the other, with nothing left to steal, sits idle
+                // (the last quarter of the 1,000-run sweep's wall time on two threads).
                 todo.par_iter().with_max_len(1).for_each_with(sender, |sender, &index| {
                     // A closed channel means the writer failed; its error is reported below.
                     let _ = sender.send(run_planned(plan, index, inputs));
