@@ -136,8 +136,8 @@ fn state_after_step(m: usize, k: usize) -> usize {
     m + k * m - k * k.saturating_sub(1) / 2
 }
 
-/// Whether two windows hold the same values, bit for bit: the factorization depends on nothing else.
-fn same_window(a: &[f64], b: &[f64]) -> bool {
+/// Whether two slices hold the same values, bit for bit (a window: the factorization depends on nothing else).
+fn same_bits(a: &[f64], b: &[f64]) -> bool {
     a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
 }
 
@@ -164,7 +164,7 @@ impl ColumnStepQr {
             return None;
         }
         let factorized = &self.columns[1..self.width];
-        let same = |column: &QrColumn, candidate: &VmCandidate| same_window(&column.states[..m], recent(candidate, m));
+        let same = |column: &QrColumn, candidate: &VmCandidate| same_bits(&column.states[..m], recent(candidate, m));
         let removed =
             candidates.iter().zip(factorized).position(|(c, column)| !same(column, c)).unwrap_or(candidates.len());
         let rest_same = candidates[removed..].iter().zip(&factorized[removed + 1..]).all(|(c, column)| same(column, c));
@@ -268,7 +268,7 @@ impl ColumnStepQr {
             }
             let (design, y) = work.split_at_mut(m * designed);
             // A square design fits y exactly (no residual coordinates): reflecting y would be wasted.
-            if householder_steps(design, m, done, (designed < m).then_some(&mut *y)).is_none() {
+            if !householder_steps(design, m, done, (designed < m).then_some(&mut *y), None) {
                 return false;
             }
             let residual = y[designed..].iter().map(|r| r * r).sum::<f64>();
@@ -361,15 +361,22 @@ fn fit_r_squared(design: &mut [f64], y: &mut [f64], m: usize) -> Option<f64> {
 /// norm left after the earlier steps is at most [`RANK_TOLERANCE`] of its own norm (rank-deficient).
 #[cfg(test)]
 fn householder_qr(matrix: &mut [f64], m: usize, y: Option<&mut [f64]>) -> Option<Vec<f64>> {
-    householder_steps(matrix, m, 0, y)
+    let mut diagonal = Vec::new();
+    householder_steps(matrix, m, 0, y, Some(&mut diagonal)).then_some(diagonal)
 }
 
 /// Steps `first..` of a Householder QR (`first = 0`: all of it), the earlier ones done: rows 0..first of the
 /// later columns (and of `y`) hold R's entries, the other rows their state after step first − 1; the first
-/// `first` columns are not read. Returns the diagonal entries of R from step `first` on.
-fn householder_steps(matrix: &mut [f64], m: usize, first: usize, mut y: Option<&mut [f64]>) -> Option<Vec<f64>> {
+/// `first` columns are not read. Appends the diagonal entries of R from step `first` on to `diagonal` if given
+/// (the separate fits need none); false when a column fails the rank test.
+fn householder_steps(
+    matrix: &mut [f64],
+    m: usize,
+    first: usize,
+    mut y: Option<&mut [f64]>,
+    mut diagonal: Option<&mut Vec<f64>>,
+) -> bool {
     let columns = matrix.len() / m;
-    let mut diagonal = Vec::with_capacity(columns - first.min(columns));
     for k in first..columns {
         let (done, later) = matrix.split_at_mut((k + 1) * m);
         let column = &mut done[k * m..];
@@ -377,12 +384,14 @@ fn householder_steps(matrix: &mut [f64], m: usize, first: usize, mut y: Option<&
         let norm = column.iter().map(|v| v * v).sum::<f64>().sqrt();
         let below = column[k..].iter().map(|v| v * v).sum::<f64>().sqrt();
         if below <= RANK_TOLERANCE * norm {
-            return None;
+            return false;
         }
         // Householder vector v = x − αe₁ with α = −sign(x₀)‖x‖, which avoids cancellation; v overwrites x and
         // the reflected column is α e₁: Rₖₖ = α.
         let alpha = if column[k] > 0.0 { -below } else { below };
-        diagonal.push(alpha);
+        if let Some(diagonal) = diagonal.as_deref_mut() {
+            diagonal.push(alpha);
+        }
         column[k] -= alpha;
         let v = &column[k..];
         let vv = v.iter().map(|a| a * a).sum::<f64>();
@@ -393,7 +402,7 @@ fn householder_steps(matrix: &mut [f64], m: usize, first: usize, mut y: Option<&
             reflect(v, vv, &mut y[k..]);
         }
     }
-    Some(diagonal)
+    true
 }
 
 /// x ← (I − 2vvᵀ/vᵀv) x.
@@ -620,8 +629,7 @@ mod tests {
         for n in 2..=12 {
             for m in [n + 1, n + 5, 30.max(n + 1)] {
                 let windows: Vec<Vec<f64>> = (0..n).map(|_| (0..m).map(|_| rng.random::<f64>()).collect()).collect();
-                let candidates: Vec<VmCandidate> =
-                    windows.iter().map(|window| test_candidate(870, 1000.0, 0.5, window)).collect();
+                let candidates = candidates_of(&windows);
                 let fast = r_squared_from_one_factorization(&candidates, m).expect("random windows are independent");
                 let separate = r_squared_fit_by_fit(&candidates, m).expect("random windows are independent");
                 for (a, b) in fast.iter().zip(&separate) {
@@ -649,8 +657,7 @@ mod tests {
                     windows[n - 1] = windows[0].iter().zip(&windows[1]).map(|(a, b)| a + 0.5 * b).collect();
                 }
                 let same_outcome = |windows: &[Vec<f64>]| {
-                    let candidates: Vec<VmCandidate> =
-                        windows.iter().map(|window| test_candidate(870, 1000.0, 0.5, window)).collect();
+                    let candidates = candidates_of(windows);
                     let expected = r_squared_fit_by_fit(&candidates, m);
                     let actual = r_squared_each(&candidates);
                     match (&actual, &expected) {
@@ -675,8 +682,9 @@ mod tests {
         (0..n).map(|_| (0..m).map(|_| rng.random::<f64>()).collect()).collect()
     }
 
-    fn same_bits(a: &[f64], b: &[f64]) -> bool {
-        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.to_bits() == y.to_bits())
+    /// The same VM (870 MB, 1000 MIPS, at half load) with each window as its history.
+    fn candidates_of(windows: &[Vec<f64>]) -> Vec<VmCandidate<'_>> {
+        windows.iter().map(|window| test_candidate(870, 1000.0, 0.5, window)).collect()
     }
 
     #[test]
@@ -687,8 +695,7 @@ mod tests {
         let mut rng = Pcg64::seed_from_u64(11);
         for (n, m) in [(25, 30), (12, 30), (6, 7), (9, 17)] {
             let windows = random_windows(&mut rng, n, m);
-            let mut candidates: Vec<VmCandidate> =
-                windows.iter().map(|window| test_candidate(870, 1000.0, 0.5, window)).collect();
+            let mut candidates = candidates_of(&windows);
             let mut selector = MaximumCorrelation::default();
             while candidates.len() >= 2 {
                 let expected = one_shot_r_squared(&candidates, m).expect("random windows are independent");
@@ -712,8 +719,7 @@ mod tests {
         let m = 10;
         let mut windows = random_windows(&mut rng, 6, m);
         let restart = |windows: &[Vec<f64>], removed: usize, m: usize| {
-            let candidates: Vec<VmCandidate> =
-                windows.iter().map(|window| test_candidate(870, 1000.0, 0.5, window)).collect();
+            let candidates = candidates_of(windows);
             let mut qr = ColumnStepQr::default();
             assert!(qr.r_squared(&candidates, m, &mut Vec::new()));
             let mut fewer = candidates.clone();
@@ -725,7 +731,7 @@ mod tests {
         assert_eq!(restart(&windows, 0, m), Some(1));
         assert_eq!(restart(&windows, 5, m), Some(6));
         let mut qr = ColumnStepQr::default();
-        let candidates: Vec<VmCandidate> = windows.iter().map(|w| test_candidate(870, 1000.0, 0.5, w)).collect();
+        let candidates = candidates_of(&windows);
         assert!(qr.r_squared(&candidates, m, &mut Vec::new()));
         // Same candidates, two fewer, reordered, or a shorter window: start over.
         assert_eq!(qr.drop_removed_candidate(&candidates, m), None);
@@ -736,11 +742,11 @@ mod tests {
         // A history changed in place (as from one tick to the next): the windows, not their addresses, decide.
         let mut selector = MaximumCorrelation::default();
         {
-            let candidates: Vec<VmCandidate> = windows.iter().map(|w| test_candidate(870, 1000.0, 0.5, w)).collect();
+            let candidates = candidates_of(&windows);
             assert!(selector.r_squared_each(&candidates).is_some());
         }
         windows[4][m - 1] += 0.25;
-        let changed: Vec<VmCandidate> = windows.iter().map(|w| test_candidate(870, 1000.0, 0.5, w)).collect();
+        let changed = candidates_of(&windows);
         assert_eq!(selector.factorization.clone().drop_removed_candidate(&changed[1..], m), None);
         let expected = one_shot_r_squared(&changed[1..], m).expect("random windows are independent");
         assert!(same_bits(selector.r_squared_each(&changed[1..]).expect("the fit is possible"), &expected));
