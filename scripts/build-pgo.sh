@@ -10,7 +10,8 @@
 #   scripts/build-pgo.sh -- my-study.toml --set workload.day=20110303    # train on your own sweep instead
 #
 # The default training sweep is one day of scenarios/consolidation-sweep.toml (100 runs: every detector and
-# selector), which reads the PlanetLab data in ../shared/data/planetlab. Train on what you will run: arguments
+# selector), which reads the PlanetLab data in ../shared/data/planetlab. Train on what you will run (trained on
+# that sweep, the build ran an oversubscription scenario about 10 % slower than the default build): arguments
 # after `--` are given to `fleetsim sweep` in place of the default (a scenario file, then any options but --out
 # and --threads). Needs rustup's llvm-tools component (for llvm-profdata), added if missing.
 #
