@@ -126,22 +126,38 @@ impl Fleet {
         }
     }
 
-    /// Starts a live migration of `vm` (which must be placed and not moving) to `target`: the VM is booked on
-    /// both hosts until [`Fleet::finish_migration`].
-    pub fn start_migration(&mut self, vm: VmId, target: HostId, started: SimTime, ends: SimTime) {
+    /// Starts migration `number` of the run: `vm` (which must be placed and not moving) to `target`. The VM is
+    /// booked on both hosts until [`Fleet::finish_migration`].
+    pub fn start_migration(&mut self, vm: VmId, target: HostId, started: SimTime, ends: SimTime, number: u64) {
         let source = self.vm(vm).host.expect("only a placed VM migrates");
         debug_assert!(self.vm(vm).migration.is_none() && source != target, "VM {vm} cannot start this migration");
         let flavor = self.vm(vm).booking();
         let target_entry = self.host_mut(target);
         target_entry.incoming.push(vm);
         target_entry.add_booking(&flavor);
-        self.vm_mut(vm).migration = Some(Migration { source, target, started, ends, queued: false });
+        self.vm_mut(vm).migration =
+            Some(Migration { source, target, started, ends, queued: false, number, also_on: None });
     }
 
-    /// Books `vm` on `target` for a migration that must wait for its hosts' links: it runs on its source,
-    /// unmoved, until [`Fleet::begin_migration`].
-    pub fn queue_migration(&mut self, vm: VmId, target: HostId, requested: SimTime) {
-        self.start_migration(vm, target, requested, SimTime(i64::MAX));
+    /// Sends `vm`, already migrating, to a second target as migration `number`, ending at `ends`; its first
+    /// target stays booked until then ([`Migration::also_on`]).
+    pub fn redirect_migration(&mut self, vm: VmId, target: HostId, ends: SimTime, number: u64) {
+        let Some(migration) = self.vm(vm).migration else { return };
+        debug_assert!(target != migration.target && target != migration.source, "VM {vm} cannot be redirected");
+        // (A third target would supersede the second; CloudSim's rounds send a VM to two hosts at most.)
+        self.release_first_target(vm, &migration);
+        let flavor = self.vm(vm).booking();
+        let target_entry = self.host_mut(target);
+        target_entry.incoming.push(vm);
+        target_entry.add_booking(&flavor);
+        self.vm_mut(vm).migration =
+            Some(Migration { target, ends, number, also_on: Some(migration.target), ..migration });
+    }
+
+    /// Books `vm` on `target` for migration `number`, which must wait for its hosts' links: the VM runs on its
+    /// source, unmoved, until [`Fleet::begin_migration`].
+    pub fn queue_migration(&mut self, vm: VmId, target: HostId, requested: SimTime, number: u64) {
+        self.start_migration(vm, target, requested, SimTime(i64::MAX), number);
         if let Some(migration) = self.vm_mut(vm).migration.as_mut() {
             migration.queued = true;
         }
@@ -166,6 +182,7 @@ impl Fleet {
             source.demand_mips = (source.demand_mips - demand).max(0.0);
             source.memory_demand_mb = (source.memory_demand_mb - memory).max(0.0);
         }
+        self.release_first_target(vm, &migration);
         let target = self.host_mut(migration.target);
         host::remove_ordered(&mut target.incoming, vm);
         target.vms.push(vm);
@@ -178,6 +195,7 @@ impl Fleet {
     /// Cancels `vm`'s migration, if any: the target's booking is released; the VM stays on its source.
     pub fn abandon_migration(&mut self, vm: VmId) -> Option<Migration> {
         let migration = self.vm_mut(vm).migration.take()?;
+        self.release_first_target(vm, &migration);
         let flavor = self.vm(vm).booking();
         let target = self.host_mut(migration.target);
         if host::remove_ordered(&mut target.incoming, vm) {
@@ -186,11 +204,25 @@ impl Fleet {
         Some(migration)
     }
 
+    /// Releases the booking a redirected migration kept on its first target, if any.
+    fn release_first_target(&mut self, vm: VmId, migration: &Migration) {
+        let Some(first) = migration.also_on else { return };
+        let flavor = self.vm(vm).booking();
+        let host = self.host_mut(first);
+        if host::remove_ordered(&mut host.incoming, vm) {
+            host.remove_booking(&flavor);
+        }
+    }
+
     /// Changes the RAM `vm` books, on its host and on its migration target.
     pub fn set_booked_memory(&mut self, vm: VmId, memory_mb: u64) {
         let entry = self.vm(vm);
         let before = entry.booked_memory_mb;
-        let hosts = [entry.host, entry.migration.map(|migration| migration.target)];
+        let hosts = [
+            entry.host,
+            entry.migration.map(|migration| migration.target),
+            entry.migration.and_then(|migration| migration.also_on),
+        ];
         for host in hosts.into_iter().flatten() {
             let booked = &mut self.host_mut(host).booked.memory_mb;
             *booked = *booked - before + memory_mb;
@@ -215,8 +247,11 @@ impl Fleet {
                 assert_eq!(self.vm(vm).host, Some(id), "VM {vm} listed on host {id} but placed elsewhere");
             }
             for &vm in &host.incoming {
-                let target = self.vm(vm).migration.map(|migration| migration.target);
-                assert_eq!(target, Some(id), "VM {vm} listed as migrating into host {id} but is not");
+                let migration = self.vm(vm).migration;
+                assert!(
+                    migration.is_some_and(|migration| migration.target == id || migration.also_on == Some(id)),
+                    "VM {vm} listed as migrating into host {id} but is not"
+                );
             }
             assert_eq!((vcpus, memory, disk), (host.booked.vcpus, host.booked.memory_mb, host.booked.disk_gb));
             let demand: f64 = host.vms.iter().map(|&vm| self.vm(vm).demand_mips()).sum();

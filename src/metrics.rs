@@ -202,6 +202,9 @@ pub struct Counters {
     pub vms_queued: u64,
     pub vms_departed_while_queued: u64,
     pub vms_evicted: u64,
+    /// VMs removed for good because their demand was exactly 0 at an update (`workload.zero_demand =
+    /// "remove"`, CloudSim's PlanetLab experiment).
+    pub vms_removed_zero_demand: u64,
     /// Live migrations decided by consolidation (counted when issued, as CloudSim counts them: including those
     /// that waited for their links, were aborted, or were cancelled).
     pub migrations: u64,
@@ -292,6 +295,7 @@ impl RunMetrics {
             ("vms_queued", Count(counters.vms_queued)),
             ("vms_departed_while_queued", Count(counters.vms_departed_while_queued)),
             ("vms_evicted", Count(counters.vms_evicted)),
+            ("vms_removed_zero_demand", Count(counters.vms_removed_zero_demand)),
             ("rejection_rate", Real(ratio(counters.vms_rejected, counters.vms_arrived))),
             ("peak_concurrent_vms", Count(self.peak_concurrent_vms)),
             ("mean_active_hosts", Real(self.mean_active_hosts)),

@@ -36,6 +36,7 @@ pub fn load_inputs(scenario: &Scenario, quiet: bool) -> anyhow::Result<Inputs> {
             &planetlab.vm_types,
             planetlab.duration,
             planetlab.ram_utilization,
+            planetlab.zero_demand,
         );
         spinner.finish_and_clear();
         return Ok(Inputs { workload: Arc::new(workload), usage: Some(UsageSeries::PlanetLab(Arc::new(series))) });

@@ -152,6 +152,7 @@ pub struct PlanetlabWorkload {
     pub vm_types: Vec<VmType>,
     pub duration: SimTime,
     pub ram_utilization: f64,
+    pub zero_demand: crate::workload::planetlab::ZeroDemand,
 }
 
 /// A parameter value as it appears in `runs.arrow`.
@@ -339,7 +340,14 @@ fn resolve(raw: RawScenario, origin: &str, base_dir: Option<&Path>, hash: u64) -
         *dir = resolve_dir(dir);
     }
     let planetlab_workload = match &raw.workload {
-        Some(crate::scenario::raw::WorkloadConfig::Planetlab { dir, day, vm_types, duration_s, ram_utilization }) => {
+        Some(crate::scenario::raw::WorkloadConfig::Planetlab {
+            dir,
+            day,
+            vm_types,
+            duration_s,
+            ram_utilization,
+            zero_demand,
+        }) => {
             if !(0.0..=1.0).contains(ram_utilization) {
                 return Err(invalid(
                     "workload.ram_utilization",
@@ -389,6 +397,7 @@ fn resolve(raw: RawScenario, origin: &str, base_dir: Option<&Path>, hash: u64) -
                 vm_types: vm_types.clone(),
                 duration: SimTime(*duration_s as i64 * MS_PER_SECOND),
                 ram_utilization: *ram_utilization,
+                zero_demand: *zero_demand,
             })
         }
         None => None,

@@ -35,6 +35,10 @@ use crate::trace::Flavor;
 use crate::usage::DemandModel;
 use crate::workload::{HostEvent, Workload};
 
+/// CloudSim's `CloudSim.getMinTimeBetweenEvents()`: its broker submits the cloudlets this long after the VMs
+/// are created.
+const CLOUDSIM_SUBMISSION_DELAY: SimTime = SimTime(100);
+
 /// How many VM events between two progress reports.
 const PROGRESS_EVERY: usize = 16_384;
 
@@ -43,7 +47,8 @@ const PROGRESS_EVERY: usize = 16_384;
 enum Internal {
     Tick,
     RetryQueue,
-    MigrationEnd(VmId),
+    /// The end of a VM's migration, by its number in the run ([`crate::fleet::Migration::number`]).
+    MigrationEnd(VmId, u64),
 }
 
 /// One row of `timeseries.arrow`: the fleet at a monitoring tick.
@@ -168,7 +173,9 @@ impl<'a> Simulation<'a> {
             scenario,
             semantics: consolidation.semantics,
             fleet,
-            placement: scenario.placement.build(),
+            placement: scenario
+                .placement
+                .build(consolidation.overload.threshold_without_history(consolidation.semantics)),
             consolidator: consolidation.enabled().then(|| Consolidator::new(consolidation, seed)),
             demand,
             internal: EventQueue::default(),
@@ -192,7 +199,8 @@ impl<'a> Simulation<'a> {
                 .then(|| TimeSeries { migrations_recorded: scenario.migration_rows, ..TimeSeries::default() }),
         };
         simulation.add_declared_hosts();
-        simulation.internal.schedule(SimTime::ZERO, Internal::Tick);
+        let first_tick = simulation.first_tick();
+        simulation.internal.schedule(first_tick, Internal::Tick);
         simulation
     }
 
@@ -263,7 +271,7 @@ impl<'a> Simulation<'a> {
                 _ => match self.internal.pop() {
                     Some((_, Internal::Tick)) => self.tick(),
                     Some((_, Internal::RetryQueue)) => self.retry_queue(),
-                    Some((_, Internal::MigrationEnd(vm))) => self.end_migration(vm),
+                    Some((_, Internal::MigrationEnd(vm, number))) => self.end_migration(vm, number),
                     None => {}
                 },
             }
@@ -303,6 +311,17 @@ impl<'a> Simulation<'a> {
         self.totals += snapshot;
     }
 
+    /// The first monitoring tick. In `cloudsim` semantics, CloudSim's clock: its broker submits the cloudlets one
+    /// minimum time between events (0.1 s) after the VMs are created, and the datacenter's first update comes
+    /// one interval after that submission (`PowerDatacenter.updateCloudletProcessing` only schedules it), so
+    /// ticks fall at 0.1 s + k × interval, k ≥ 1. Otherwise at 0.
+    fn first_tick(&self) -> SimTime {
+        match self.semantics {
+            Semantics::Cloudsim => CLOUDSIM_SUBMISSION_DELAY.plus_ms(self.scenario.interval.as_ms()),
+            Semantics::Neat => SimTime::ZERO,
+        }
+    }
+
     fn current_tick(&self) -> u64 {
         (self.now.as_ms() / self.scenario.interval.as_ms()).max(0) as u64
     }
@@ -315,12 +334,18 @@ impl<'a> Simulation<'a> {
     fn tick(&mut self) {
         self.counters.ticks += 1;
         let tick = self.current_tick();
+        // CloudSim's ticks fall between the samples: its demand is interpolated at the tick's time.
+        let cloudsim = self.semantics == Semantics::Cloudsim;
+        let (time_s, interval_s) = (self.now.as_secs_f64(), self.scenario.interval.as_secs_f64());
         for host in 0..self.fleet.hosts.len() {
             let (mut demand, mut memory) = (0.0, 0.0);
             for index in 0..self.fleet.hosts[host].vms.len() {
                 let vm = self.fleet.hosts[host].vms[index];
                 if self.fleet.vms[vm as usize].status == VmStatus::Running {
-                    let sample = self.demand.sample(vm, tick);
+                    let mut sample = self.demand.sample(vm, tick);
+                    if cloudsim {
+                        sample.cpu = self.demand.at_time(vm, time_s, interval_s).unwrap_or(sample.cpu);
+                    }
                     let entry = &mut self.fleet.vms[vm as usize];
                     entry.demand_fraction = sample.cpu;
                     entry.memory_fraction = sample.memory;
@@ -333,12 +358,10 @@ impl<'a> Simulation<'a> {
         }
         self.observe_for_oversubscription();
         self.update_all();
+        self.remove_zero_demand_vms();
         if self.consolidator.is_some() {
             self.record_histories();
-            // CloudSim's first update (when its cloudlets are submitted) only schedules the next one.
-            if tick > 0 || self.semantics == Semantics::Neat {
-                self.consolidate();
-            }
+            self.consolidate();
         }
         let mut totals = FleetTotals::default();
         for host in 0..self.fleet.hosts.len() {

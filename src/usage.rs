@@ -179,12 +179,12 @@ impl DemandModel {
         }
     }
 
-    /// The demand a fraction `between` (in [0, 1)) of the way from tick `tick` to the next, for sources that
-    /// define one: PlanetLab series, linearly interpolated as CloudSim's `UtilizationModelPlanetLabInMemory`.
-    /// `None` for the others (their demand is constant between ticks).
-    pub fn interpolated(&self, vm: VmId, tick: u64, between: f64) -> Option<f64> {
+    /// The demand at `time_s` between ticks `interval_s` apart, for sources that define one: PlanetLab series,
+    /// linearly interpolated as CloudSim's `UtilizationModelPlanetLabInMemory` does. `None` for the others
+    /// (their demand is constant between ticks).
+    pub fn at_time(&self, vm: VmId, time_s: f64, interval_s: f64) -> Option<f64> {
         match self {
-            DemandModel::PlanetLab(model) => Some(model.interpolated(vm, tick, between)),
+            DemandModel::PlanetLab(model) => Some(model.at_time(vm, time_s, interval_s)),
             _ => None,
         }
     }
@@ -247,7 +247,7 @@ mod tests {
         assert!(error.contains("no PlanetLab series were loaded"), "{error}");
         let mut model = DemandModel::new(&bitbrains, 1, 1, Some(wrong)).unwrap();
         assert_eq!(model.start(0, "any", 0), Demand { cpu: 0.2, memory: 0.3 });
-        assert_eq!(model.interpolated(0, 0, 0.5), None, "Bitbrains demand is constant between ticks");
+        assert_eq!(model.at_time(0, 150.0, 300.0), None, "Bitbrains demand is constant between ticks");
     }
 
     #[test]

@@ -40,6 +40,9 @@ pub struct Workload {
     /// VM's life); CloudSim's PlanetLab cloudlets model RAM with `UtilizationModelNull`, so a VM past its
     /// creation requests (and books, from the first consolidation round) none.
     pub ram_utilization: f64,
+    /// Whether a VM whose demand is exactly 0 at an update is removed (CloudSim's PlanetLab experiment) or kept
+    /// (Nova replays: an idle instance stays).
+    pub zero_demand: planetlab::ZeroDemand,
 }
 
 impl Workload {
@@ -73,6 +76,7 @@ impl Workload {
             vm_mips,
             vm_dirty_pages_per_s,
             ram_utilization: 1.0,
+            zero_demand: planetlab::ZeroDemand::Keep,
         }
     }
 

@@ -192,9 +192,10 @@ mod tests {
         // PABFD, larger first, h0 excluded:
         //   v1 (600): h1 1000 → 1600 MIPS, u 0.4301: 100.253 W, +5.313 W; h2 2660 → 3260, u 0.6128: 121.511 W,
         //             +5.511 W. h1.
-        //   v0 (500): from the last update's use again: h1 → 1500, u 0.4032: 99.581 W, +4.641 W; h2 → 3160,
-        //             u 0.5940: 120.699 W, +4.699 W. h1, which with both asks (1000 + 600 + 500) / 3720 = 0.565.
-        assert_eq!(plan(&fleet, UnderloadConfig::Never {}), vec![(v1, 1), (v0, 1)]);
+        //   v0 (500): h1 has now allocated 1000 + 600 (CloudSim's `getUtilizationOfCpuMips` counts the round's
+        //             placements), so 1600 → 2100, u 0.5645: 104.581 W, +9.641 W over its power at the last
+        //             update (94.940 W); h2 → 3160, u 0.5940: 120.699 W, +4.699 W. h2.
+        assert_eq!(plan(&fleet, UnderloadConfig::Never {}), vec![(v1, 1), (v0, 2)]);
     }
 
     /// h0: a G5 at 2660 MIPS (u 0.5, 1536 MB booked); h1: a G4 with two small VMs (300 + 200 MIPS, u 0.134);

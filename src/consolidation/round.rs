@@ -27,6 +27,10 @@ pub struct RoundHost {
     pub power_now_w: f64,
     /// Nine times the 10 % reserved for each VM migrating in (CloudSim's PABFD adds it to the current use).
     incoming_extra_mips: f64,
+    /// How many entries at the head of `list` come from the fleet; the round's additions follow them.
+    fleet_listed: usize,
+    /// What the host's scheduler has allocated (see [`Round::allocated_mips`]).
+    allocated_mips: f64,
     /// What each entry of `list` adds to the host's sums, in list order.
     terms: Vec<Terms>,
     /// The listed VMs' histories scaled to this host, oldest first, one after another; `terms` say where each
@@ -256,6 +260,8 @@ impl<'a> Round<'a> {
             let to_come = if fleet.vm(vm).is_moving() { 1.0 - INCOMING_SHARE } else { 1.0 };
             round_host.incoming_extra_mips += fleet.vm(vm).demand_mips() * to_come;
         }
+        round_host.fleet_listed = round_host.list.len();
+        round_host.allocated_mips = round_host.utilization_mips + round_host.incoming_extra_mips;
         round_host.moderate = None;
         round_host.idle_class = None;
     }
@@ -383,10 +389,11 @@ impl<'a> Round<'a> {
         }
     }
 
-    /// The PABFD base: CPU use at the last update plus nine times each incoming VM's reservation.
-    pub fn pabfd_base_mips(&self, host: HostId) -> f64 {
-        let round_host = &self.hosts[host as usize];
-        round_host.utilization_mips + round_host.incoming_extra_mips
+    /// What the host's scheduler has allocated, as CloudSim's PABFD reads it (`getUtilizationOfCpuMips`): the
+    /// CPU use at the last update, plus nine times each incoming VM's 10 % reservation, plus the request of each
+    /// VM the round has placed here so far (summed in list order, as CloudSim sums its VM list).
+    pub fn allocated_mips(&self, host: HostId) -> f64 {
+        self.hosts[host as usize].allocated_mips
     }
 
     /// Is `vm` migrating into `host` (a real migration, started before this round)?
@@ -462,6 +469,8 @@ impl<'a> Round<'a> {
         // Appending adds the VM's terms after the others: the same sums as folding the list again in order.
         round_host.terms.push(term);
         round_host.totals.add(&term);
+        // (Each placed VM is allocated its request: it was suitable, so the request fits.)
+        round_host.allocated_mips += term.required_mips;
         if !round_host.history.stale {
             round_host.history.add(&round_host.scaled[term.scaled_start..]);
         }
@@ -491,6 +500,12 @@ impl<'a> Round<'a> {
         round_host.list.remove(position);
         round_host.terms.remove(position);
         round_host.totals = Totals::of(&round_host.terms);
+        if position < round_host.fleet_listed {
+            round_host.fleet_listed -= 1;
+        }
+        let before_round = round_host.utilization_mips + round_host.incoming_extra_mips;
+        round_host.allocated_mips =
+            round_host.terms[round_host.fleet_listed..].iter().fold(before_round, |sum, term| sum + term.required_mips);
         // Summed again only when next read: a detector that reads none, or whose answer the utilisation
         // settles (a host shedding VMs often still asks for more than its capacity), never needs it.
         round_host.history.stale = true;

@@ -36,6 +36,12 @@ pub struct Migration {
     pub started: SimTime,
     pub ends: SimTime,
     pub queued: bool,
+    /// Which of the run's migrations this is (the count issued before it): its end event carries the same
+    /// number, so that the end of a migration abandoned or redirected since is told from the live one.
+    pub number: u64,
+    /// The first target of a VM that CloudSim sent to two hosts in one round: still booked there, the VM
+    /// migrating in, until the migration ends (CloudSim lists the VM on every host it was sent to).
+    pub also_on: Option<HostId>,
 }
 
 #[derive(Clone, Debug)]

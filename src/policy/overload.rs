@@ -184,6 +184,23 @@ impl OverloadConfig {
         }
     }
 
+    /// The static threshold this detector applies to a host with no history, if it has one: THR its own, and in
+    /// `cloudsim` semantics MAD, IQR, LR and LRR their fallback ([`CLOUDSIM_FALLBACK_THRESHOLD`]). CloudSim's
+    /// placement of a VM being created asks the detector about hosts whose VMs have no history yet.
+    pub fn threshold_without_history(&self, semantics: Semantics) -> Option<f64> {
+        match (self, semantics) {
+            (OverloadConfig::Thr { threshold }, _) => Some(*threshold),
+            (
+                OverloadConfig::Mad { .. }
+                | OverloadConfig::Iqr { .. }
+                | OverloadConfig::Lr { .. }
+                | OverloadConfig::Lrr { .. },
+                Semantics::Cloudsim,
+            ) => Some(CLOUDSIM_FALLBACK_THRESHOLD),
+            _ => None,
+        }
+    }
+
     /// The detector for one run, with `semantics` deciding where Neat and CloudSim differ.
     pub fn build(&self, semantics: Semantics) -> Box<dyn OverloadDetector> {
         match self.clone() {

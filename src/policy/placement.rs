@@ -34,8 +34,9 @@ pub enum PlacementConfig {
     FirstFit {},
     /// The host left with the fewest free vCPUs after placement (ties: least free RAM, then fleet order).
     BestFit {},
-    /// CloudSim's power-aware best fit for a VM being created: the host whose power grows least when the VM's
-    /// full MIPS are added to its CPU use at the last update (ties: fleet order).
+    /// CloudSim's power-aware best fit for a VM being created: the host whose power grows least from its use at
+    /// the last update to its allocations plus the VM's full MIPS (ties: fleet order), skipping hosts the
+    /// consolidation's detector would call overloaded with it ([`power_aware`]).
     PowerAware {},
 }
 
@@ -63,14 +64,17 @@ impl PlacementConfig {
         Ok(())
     }
 
-    pub fn build(&self) -> Box<dyn Placement> {
+    /// The placement for one run. `overload_threshold` is the static threshold the run's overload detector
+    /// applies to a host with no history ([`crate::policy::overload::OverloadConfig::threshold_without_history`]),
+    /// which power-aware placement checks as CloudSim does.
+    pub fn build(&self, overload_threshold: Option<f64>) -> Box<dyn Placement> {
         match *self {
             PlacementConfig::FilterScheduler { ram_weight_multiplier, cpu_weight_multiplier } => {
                 Box::new(filter_scheduler::FilterScheduler { ram_weight_multiplier, cpu_weight_multiplier })
             }
             PlacementConfig::FirstFit {} => Box::new(first_fit::FirstFit),
             PlacementConfig::BestFit {} => Box::new(best_fit::BestFit),
-            PlacementConfig::PowerAware {} => Box::new(power_aware::PowerAware),
+            PlacementConfig::PowerAware {} => Box::new(power_aware::PowerAware { overload_threshold }),
         }
     }
 

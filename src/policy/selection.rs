@@ -72,8 +72,12 @@ pub enum SelectionConfig {
     /// Random selection, from the run's seeded generator.
     Rs {},
     /// Maximum correlation: the VM whose utilisation history is best explained (R² of an OLS fit) by the other
-    /// VMs' histories; minimum migration time when the fit is impossible.
-    Mc {},
+    /// VMs' histories; minimum migration time when the fit is impossible. `fit` says how the fits are computed;
+    /// by default as the semantics' reference does.
+    Mc {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        fit: Option<mc::McFit>,
+    },
 }
 
 /// A candidate for unit tests: only the fields a selector reads matter, so the VM id is always 0; its migration
@@ -101,7 +105,7 @@ impl SelectionConfig {
             SelectionConfig::MmtMaxCpu { .. } => "mmt_max_cpu",
             SelectionConfig::Mu {} => "mu",
             SelectionConfig::Rs {} => "rs",
-            SelectionConfig::Mc {} => "mc",
+            SelectionConfig::Mc { .. } => "mc",
         }
     }
 
@@ -120,7 +124,10 @@ impl SelectionConfig {
             SelectionConfig::MmtMaxCpu { last_n } => Box::new(mmt_max_cpu::MmtMaxCpu { last_n }),
             SelectionConfig::Mu {} => Box::new(mu::MinimumUtilization { semantics }),
             SelectionConfig::Rs {} => Box::new(rs::RandomSelection),
-            SelectionConfig::Mc {} => Box::new(mc::MaximumCorrelation::default()),
+            SelectionConfig::Mc { fit } => Box::new(mc::MaximumCorrelation::new(fit.unwrap_or(match semantics {
+                Semantics::Cloudsim => mc::McFit::CommonsMath,
+                Semantics::Neat => mc::McFit::Robust,
+            }))),
         }
     }
 }

@@ -7,17 +7,21 @@ pub const HP_PROLIANT_ML110_G4: [f64; 11] = [86.0, 89.4, 92.6, 96.0, 99.5, 102.0
 /// HP ProLiant ML110 G5 (Intel Xeon 3075, 2 cores × 2660 MHz).
 pub const HP_PROLIANT_ML110_G5: [f64; 11] = [93.7, 97.0, 101.0, 105.0, 110.0, 116.0, 121.0, 125.0, 129.0, 133.0, 135.0];
 
-/// Watts at `utilization` in [0, 1] from a table of at least two evenly spaced points from 0 % to 100 %.
+/// Watts at `utilization` in [0, 1] from a table of at least two evenly spaced points from 0 % to 100 %, in
+/// CloudSim's arithmetic (`PowerModelSpecPower.getPower`, written for 11 points; its steps generalised to the
+/// table's), so that its rounding, which decides ties between hosts of the same type, is reproduced: a table
+/// point where `utilization` is a multiple of the step (by `%`), else
+/// `p1 + (p2 - p1) / n * (utilization - k1 / n) * n²` between the points `k1 = ⌊n·u⌋` and `k2 = ⌈n·u⌉`.
 pub fn interpolate(watts: &[f64], utilization: f64) -> f64 {
     let steps = watts.len() - 1;
-    let position = utilization * steps as f64;
-    // `as` truncates toward 0 and saturates, which for every input gives what `floor() as usize` gives, without
-    // the call to `floor` (not an instruction on baseline x86-64): power is asked for at every host update.
-    let below = (position as usize).min(steps);
-    if below == steps {
-        return watts[steps];
+    let n = steps as f64;
+    if utilization % (1.0 / n) == 0.0 {
+        return watts[((utilization * n) as usize).min(steps)];
     }
-    watts[below] + (watts[below + 1] - watts[below]) * (position - below as f64)
+    let position = utilization * n;
+    let (below, above) = ((position.floor() as usize).min(steps), (position.ceil() as usize).min(steps));
+    let delta = (watts[above] - watts[below]) / n;
+    watts[below] + delta * (utilization - below as f64 / n) * (n * n)
 }
 
 pub fn validate(watts: &[f64]) -> Result<(), String> {
@@ -47,23 +51,25 @@ mod tests {
         assert!(validate(&[5.0, f64::NAN]).is_err());
     }
 
+    /// CloudSim's arithmetic, spelled out for the 11-point tables as `PowerModelSpecPower.getPower` has it.
     #[test]
-    fn the_segment_is_the_one_floor_picks() {
-        let by_floor = |watts: &[f64], utilization: f64| {
-            let steps = watts.len() - 1;
-            let position = utilization * steps as f64;
-            let below = (position.floor() as usize).min(steps);
-            if below == steps {
-                return watts[steps];
+    fn rounds_as_cloudsim_does() {
+        let cloudsim = |watts: &[f64; 11], utilization: f64| {
+            if utilization % 0.1 == 0.0 {
+                return watts[(utilization * 10.0) as usize];
             }
-            watts[below] + (watts[below + 1] - watts[below]) * (position - below as f64)
+            let (utilization1, utilization2) = ((utilization * 10.0).floor(), (utilization * 10.0).ceil());
+            let (power1, power2) = (watts[utilization1 as usize], watts[utilization2 as usize]);
+            let delta = (power2 - power1) / 10.0;
+            power1 + delta * (utilization - utilization1 / 10.0) * 100.0
         };
         let mut utilizations: Vec<f64> = (0..=1000).map(|i| f64::from(i) / 1000.0).collect();
-        utilizations.extend([-0.5, -0.0, 1e-300, 0.1 - 1e-17, 0.7, 1.0 - 1e-16, 1.5]);
+        utilizations.extend([0.0, 1e-300, 0.1 - 1e-17, 0.3, 0.7, 1.0 - 1e-16, 0.07518796992481203]);
         for utilization in utilizations {
-            let (got, want) =
-                (interpolate(&HP_PROLIANT_ML110_G5, utilization), by_floor(&HP_PROLIANT_ML110_G5, utilization));
-            assert_eq!(got.to_bits(), want.to_bits(), "at {utilization}");
+            for table in [&HP_PROLIANT_ML110_G4, &HP_PROLIANT_ML110_G5] {
+                let (got, want) = (interpolate(table, utilization), cloudsim(table, utilization));
+                assert_eq!(got.to_bits(), want.to_bits(), "at {utilization}");
+            }
         }
     }
 }

@@ -87,6 +87,10 @@ pub enum WorkloadConfig {
         /// (`UtilizationModelNull`), so RAM bounds only the initial placement: the default, 0.
         #[serde(default)]
         ram_utilization: f64,
+        /// What becomes of a VM whose demand is exactly 0 at an update: `"remove"` (CloudSim, the default) or
+        /// `"keep"`.
+        #[serde(default)]
+        zero_demand: crate::workload::planetlab::ZeroDemand,
     },
 }
 

@@ -2,6 +2,7 @@
 //! VM lifecycle events (arrive, depart, power off/on, shelve/unshelve, cold migrate).
 
 use crate::fleet::{Capacity, Host, HostId, VmId, VmStatus, DEFAULT_MIPS_PER_VCPU};
+use crate::policy::Semantics;
 use crate::scenario::OnNoValidHost;
 use crate::simulation::Simulation;
 use crate::trace::lifecycle::{PowerState, VmEvent, VmEventKind};
@@ -162,7 +163,7 @@ impl Simulation<'_> {
 
     /// Frees the VM's host, if it has one (and its migration target, if it was moving); the VM's demand leaves
     /// with it.
-    fn release(&mut self, vm: VmId) {
+    pub(super) fn release(&mut self, vm: VmId) {
         let target = self.fleet.vm(vm).migration.map(|migration| migration.target);
         if let Some(host) = self.fleet.unbook(vm) {
             self.refresh(host);
@@ -195,7 +196,12 @@ impl Simulation<'_> {
     fn start_demand(&mut self, vm: VmId) {
         let tick = self.current_tick();
         let uuid = &self.workload.instances.instances[vm as usize].uuid;
-        let demand = self.demand.start(vm, uuid, tick);
+        let mut demand = self.demand.start(vm, uuid, tick);
+        if self.semantics == Semantics::Cloudsim {
+            // CloudSim computes a VM's request from its workload at the datacenter's updates: until the next one
+            // a new VM asks for nothing beyond the full MIPS its creation reserved (`reserved_mips`).
+            demand.cpu = 0.0;
+        }
         self.set_demand(vm, demand);
     }
 

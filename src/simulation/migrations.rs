@@ -25,6 +25,8 @@ pub(super) struct LiveMigrations {
     /// `None`: CloudSim's independent links.
     links: Option<Links>,
     running: FnvHashMap<VmId, Running>,
+    /// The first move of a VM sent to a second host in the same round (CloudSim), logged when the VM arrives.
+    superseded: FnvHashMap<VmId, Running>,
     pub(super) log: MigrationLog,
 }
 
@@ -35,7 +37,8 @@ struct Running {
     target: HostId,
     requested: SimTime,
     started: SimTime,
-    ends: SimTime,
+    /// The migration's number in the run ([`crate::fleet::Migration::number`]).
+    number: u64,
     plan: MigrationPlan,
 }
 
@@ -46,7 +49,12 @@ impl LiveMigrations {
             LinkPolicy::Independent => None,
             LinkPolicy::Shared { max_concurrent_per_host } => Some(Links::new(max_concurrent_per_host)),
         };
-        LiveMigrations { links, running: FnvHashMap::default(), log: MigrationLog::new(model.label(), keep_rows) }
+        LiveMigrations {
+            links,
+            running: FnvHashMap::default(),
+            superseded: FnvHashMap::default(),
+            log: MigrationLog::new(model.label(), keep_rows),
+        }
     }
 
     /// The CPU `vm`'s migration takes beyond the model's `cpu_penalty`, as a fraction of its demand (downtime
@@ -133,17 +141,23 @@ impl Simulation<'_> {
         if source == target || !self.fleet.host(target).present {
             return;
         }
-        // CloudSim can issue a second move for a VM whose first one it issued in the same round: the VM ends on
-        // the second target and both count.
-        if let Some(earlier) = self.fleet.abandon_migration(vm) {
-            touched.push(earlier.target);
-        }
+        let number = self.counters.migrations;
         let plan = self.scenario.migration.model().plan(&MigratingVm::of(self.fleet.vm(vm)), 1.0);
         let ends = self.now.plus_ms(plan.duration().as_ms());
-        self.fleet.start_migration(vm, target, self.now, ends);
-        self.live.running.insert(vm, Running { source, target, requested: self.now, started: self.now, ends, plan });
+        if self.fleet.vm(vm).is_migrating() {
+            // CloudSim can send a VM it sent in this round to a second host: both moves count, the VM ends on
+            // the second target, and the first keeps it listed (booked, migrating in) until then.
+            self.fleet.redirect_migration(vm, target, ends, number);
+            if let Some(first) = self.live.running.remove(&vm) {
+                self.live.superseded.insert(vm, first);
+            }
+        } else {
+            self.fleet.start_migration(vm, target, self.now, ends, number);
+        }
+        let running = Running { source, target, requested: self.now, started: self.now, number, plan };
+        self.live.running.insert(vm, running);
         self.counters.migrations += 1;
-        self.internal.schedule(ends, Internal::MigrationEnd(vm));
+        self.internal.schedule(ends, Internal::MigrationEnd(vm, number));
         touched.extend([source, target]);
     }
 
@@ -159,7 +173,7 @@ impl Simulation<'_> {
             self.cancel(vm);
             touched.extend([earlier.source, earlier.target]);
         }
-        self.fleet.queue_migration(vm, target, self.now);
+        self.fleet.queue_migration(vm, target, self.now, self.counters.migrations);
         if let Some(links) = self.live.links.as_mut() {
             links.request(Waiting { vm, source, target, requested: self.now });
         }
@@ -194,14 +208,15 @@ impl Simulation<'_> {
             let plan = self.scenario.migration.model().plan(&MigratingVm::of(self.fleet.vm(vm)), started.link_fraction);
             let ends = self.now.plus_ms(plan.duration().as_ms());
             self.fleet.begin_migration(vm, self.now, ends);
-            let running = Running { source, target, requested, started: self.now, ends, plan };
+            let number = self.fleet.vm(vm).migration.map_or(0, |migration| migration.number);
+            let running = Running { source, target, requested, started: self.now, number, plan };
             if let Some(left) = self.live.running.insert(vm, running) {
                 // The VM's earlier migration was abandoned (its VM shelved and placed again) before its end.
                 if let Some(links) = self.live.links.as_mut() {
                     links.release(left.source, left.target);
                 }
             }
-            self.internal.schedule(ends, Internal::MigrationEnd(vm));
+            self.internal.schedule(ends, Internal::MigrationEnd(vm, number));
             touched.extend([source, target]);
         }
     }
@@ -217,14 +232,17 @@ impl Simulation<'_> {
     /// other hosts only resample its interpolated demand. Pre-copy migrations end at many distinct times (their
     /// durations depend on each VM's demand and on waiting), so updating the whole fleet at each would cost
     /// O(hosts) per migration.
-    pub(super) fn end_migration(&mut self, vm: VmId) {
+    pub(super) fn end_migration(&mut self, vm: VmId, number: u64) {
         let Some(migration) = self.fleet.vm(vm).migration else {
-            self.release_abandoned(vm);
+            self.release_abandoned(vm, number);
             return;
         };
-        if migration.queued || migration.ends != self.now {
-            // A stale event: this migration was abandoned and the VM moves again later.
-            self.release_abandoned(vm);
+        if migration.queued || migration.number != number {
+            // A stale event: this migration was abandoned or redirected, and the VM moves again later.
+            self.release_abandoned(vm, number);
+            if self.live.links.is_none() {
+                self.update_moved_after_the_last_end();
+            }
             return;
         }
         let shared_links = self.live.links.is_some();
@@ -235,6 +253,7 @@ impl Simulation<'_> {
         } else if self.last_update.is_none_or(|last| last < self.now) {
             self.interpolate_demand();
             self.update_all();
+            self.remove_zero_demand_vms();
         }
         let running = self.live.running.remove(&vm);
         match running {
@@ -247,6 +266,13 @@ impl Simulation<'_> {
         }
         self.refresh(migration.source);
         self.refresh(migration.target);
+        if let Some(first) = migration.also_on {
+            self.refresh(first);
+            self.moved_since_update.push(first);
+        }
+        if let Some(first) = self.live.superseded.remove(&vm) {
+            self.live.record(vm, &first, self.now);
+        }
         if let Some(running) = running {
             self.live.record(vm, &running, self.now);
             if let Some(links) = self.live.links.as_mut() {
@@ -260,9 +286,15 @@ impl Simulation<'_> {
             return;
         }
         self.moved_since_update.extend(hosts);
-        let more_now = matches!(self.internal.peek(), Some((time, Internal::MigrationEnd(_))) if time == self.now);
-        // (A tick at this time updates anyway, after these.)
-        if !more_now {
+        self.update_moved_after_the_last_end();
+    }
+
+    /// [`Simulation::update_moved`] once no other migration ends at this instant (CloudSim's
+    /// `processVmMigrate` updates the datacenter when no `VM_MIGRATE` event is left at the current time). A tick
+    /// at this time updates anyway, after these.
+    fn update_moved_after_the_last_end(&mut self) {
+        let more_now = matches!(self.internal.peek(), Some((time, Internal::MigrationEnd(..))) if time == self.now);
+        if !more_now && !self.moved_since_update.is_empty() {
             self.update_moved();
         }
     }
@@ -284,8 +316,8 @@ impl Simulation<'_> {
 
     /// A migration ending now whose VM left (deleted, its host removed) or moved again: its link slots, held
     /// until its planned end, are free.
-    fn release_abandoned(&mut self, vm: VmId) {
-        let Some(running) = self.live.running.get(&vm).copied().filter(|running| running.ends == self.now) else {
+    fn release_abandoned(&mut self, vm: VmId, number: u64) {
+        let Some(running) = self.live.running.get(&vm).copied().filter(|running| running.number == number) else {
             return;
         };
         self.live.running.remove(&vm);
@@ -302,17 +334,12 @@ impl Simulation<'_> {
         if self.semantics != Semantics::Cloudsim {
             return;
         }
-        let interval = self.scenario.interval.as_ms();
-        let tick = self.current_tick();
-        let between = (self.now.as_ms() - tick as i64 * interval) as f64 / interval as f64;
         for host in hosts {
             for index in 0..self.fleet.host(host).vms.len() {
                 let vm = self.fleet.host(host).vms[index];
-                if self.fleet.vm(vm).status != crate::fleet::VmStatus::Running {
-                    continue;
+                if !self.resample_between_ticks(vm) {
+                    return;
                 }
-                let Some(fraction) = self.demand.interpolated(vm, tick, between) else { return };
-                self.fleet.set_demand(vm, fraction);
             }
         }
     }
@@ -323,16 +350,23 @@ impl Simulation<'_> {
         if self.semantics != Semantics::Cloudsim {
             return;
         }
-        let interval = self.scenario.interval.as_ms();
-        let tick = self.current_tick();
-        let between = (self.now.as_ms() - tick as i64 * interval) as f64 / interval as f64;
         for vm in 0..self.fleet.vms.len() as VmId {
-            if self.fleet.vm(vm).status != crate::fleet::VmStatus::Running {
-                continue;
+            if !self.resample_between_ticks(vm) {
+                return;
             }
-            let Some(fraction) = self.demand.interpolated(vm, tick, between) else { return };
-            self.fleet.set_demand(vm, fraction);
         }
+    }
+
+    /// Sets a running VM's demand to its source's value now; `false` when the source defines none between
+    /// ticks (then no VM's does).
+    fn resample_between_ticks(&mut self, vm: VmId) -> bool {
+        if self.fleet.vm(vm).status != crate::fleet::VmStatus::Running {
+            return true;
+        }
+        let (time_s, interval_s) = (self.now.as_secs_f64(), self.scenario.interval.as_secs_f64());
+        let Some(fraction) = self.demand.at_time(vm, time_s, interval_s) else { return false };
+        self.fleet.set_demand(vm, fraction);
+        true
     }
 }
 
@@ -399,7 +433,15 @@ interval_s = 300
 
     #[test]
     fn a_migrating_vm_is_booked_on_both_hosts_until_its_migration_ends() {
-        let moving = Migration { source: 0, target: 1, started: SimTime::ZERO, ends: SimTime(102_400), queued: false };
+        let moving = Migration {
+            source: 0,
+            target: 1,
+            started: SimTime::ZERO,
+            ends: SimTime(102_400),
+            queued: false,
+            number: 0,
+            also_on: None,
+        };
         for end_s in [50, 102] {
             let (fleet, _) = run(0.9, None, end_s);
             assert_eq!((fleet.vm(0).host, fleet.vm(0).migration), (Some(0), Some(moving)), "at {end_s} s");
@@ -442,7 +484,7 @@ interval_s = 300
     }
 
     #[test]
-    fn a_vm_moved_twice_in_one_cloudsim_round_is_booked_only_on_its_last_target() {
+    fn a_vm_moved_twice_in_one_cloudsim_round_stays_listed_on_its_first_target_until_it_arrives() {
         // The fleet of `consolidation::cloudsim`'s test of the same case: h0 a G5 with y (2660 MIPS) and v (1800),
         // overloaded; h1 a G4 with w (200); h2 a G5 with z (1000). The round moves v to h1, then evacuates h1
         // (w and v) to h2: plan [(v, h1), (v, h2), (w, h2)].
@@ -483,17 +525,20 @@ placement = { kind = "pabfd" }
         simulation.consolidate();
         let fleet = &simulation.fleet;
         assert_eq!(simulation.counters.migrations, 3, "CloudSim issues and counts both of v's moves");
-        assert_eq!(fleet.vm(v).migration.map(|migration| migration.target), Some(2));
-        assert!(fleet.host(1).incoming.is_empty(), "v's first move was abandoned");
-        assert_eq!((booked(fleet, 1), fleet.host(2).incoming.as_slice()), ((1, 512), &[v, w][..]));
-        assert_eq!(booked(fleet, 2), (3, 2048));
+        let migration = fleet.vm(v).migration.unwrap();
+        assert_eq!((migration.target, migration.also_on), (2, Some(1)));
+        // CloudSim keeps v in h1's list, migrating in (booked, 10 % of its MIPS reserved), until it arrives.
+        assert_eq!((booked(fleet, 1), fleet.host(1).incoming.as_slice()), ((2, 1024), &[v][..]));
+        assert_eq!((booked(fleet, 2), fleet.host(2).incoming.as_slice()), ((3, 2048), &[v, w][..]));
+        assert!((fleet.host(1).utilization_mips - (200.0 + 180.0)).abs() < 1e-9, "{}", fleet.host(1).utilization_mips);
         fleet.check_all_invariants();
-        // v's two moves and w's all end at 512 MB / 62.5 MB/s = 8.192 s; the second end for v finds it arrived.
+        // v's two moves and w's all end at 512 MB / 62.5 MB/s = 8.192 s; the first end for v is stale, the second
+        // moves it to h2 (CloudSim moves it to h1 and on to h2 at the same instant).
         while let Some((time, event)) = simulation.internal.pop() {
-            if let Internal::MigrationEnd(vm) = event {
+            if let Internal::MigrationEnd(vm, number) = event {
                 assert_eq!(time, SimTime(8_192));
                 simulation.advance_to(time);
-                simulation.end_migration(vm);
+                simulation.end_migration(vm, number);
                 simulation.fleet.check_all_invariants();
             }
         }
@@ -564,9 +609,9 @@ timeout_s_per_gib = 0.0
         simulation.update_touched(touched);
         check_at_start(&simulation);
         while let Some((time, event)) = simulation.internal.pop() {
-            if let Internal::MigrationEnd(vm) = event {
+            if let Internal::MigrationEnd(vm, number) = event {
                 simulation.advance_to(time);
-                simulation.end_migration(vm);
+                simulation.end_migration(vm, number);
                 simulation.fleet.check_all_invariants();
             }
         }

@@ -14,8 +14,13 @@ impl Simulation<'_> {
         self.counters.vms_rejected += self.waiting.len() as u64;
         let integrals = &self.integrals;
         let per_elapsed = |value: f64| if integrals.elapsed_ms > 0.0 { value / integrals.elapsed_ms } else { 0.0 };
-        let energy_wms = if !self.scenario.power_aware {
-            // CloudSim's NPA: every host at full power all the time.
+        let energy_wms = if !self.scenario.power_aware && self.semantics == Semantics::Cloudsim {
+            // CloudSim's NPA (`PowerDatacenterNonPowerAware`): every host at full power from the start to the last
+            // update.
+            let until_ms = self.last_update.map_or(0, |time| time.as_ms()) as f64;
+            self.fleet.hosts.iter().map(|host| host.power.watts(1.0) * until_ms).sum()
+        } else if !self.scenario.power_aware {
+            // Every host at full power all the time.
             integrals.max_energy_wms
         } else if self.semantics == Semantics::Cloudsim {
             self.host_ledgers.iter().map(|ledger| ledger.trapezoid_energy_wms).sum()

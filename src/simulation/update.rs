@@ -11,6 +11,7 @@ use crate::fleet::{HostId, VmStatus};
 use crate::metrics::ledger::HostState;
 use crate::policy::Semantics;
 use crate::simulation::Simulation;
+use crate::workload::planetlab::ZeroDemand;
 
 /// Utilisation above which a host counts as overloaded for Neat's AOTF (`host_cpu_overload_threshold`).
 pub const AOTF_THRESHOLD: f64 = 0.8;
@@ -126,6 +127,29 @@ impl Simulation<'_> {
         let utilization = if total > 0.0 { (utilization_mips / total).clamp(0.0, 1.0) } else { 0.0 };
         let state = HostState { allocated_mips: utilization_mips, requested_mips, active, utilization };
         self.host_ledgers[host as usize].record(now_ms, state, &host_entry.power, AOTF_THRESHOLD);
+    }
+
+    /// CloudSim's deallocation of finished VMs after each datacenter update, when the workload asks for it
+    /// (`workload.zero_demand = "remove"`): every running VM that is not migrating and requests exactly 0 MIPS
+    /// leaves for good, host by host in list order (`PowerDatacenter.updateCloudetProcessingWithoutScheduling
+    /// FutureEventsForce` with `HostDynamicWorkload.getCompletedVms`).
+    pub(super) fn remove_zero_demand_vms(&mut self) {
+        if self.workload.zero_demand != ZeroDemand::Remove {
+            return;
+        }
+        for host in 0..self.fleet.hosts.len() {
+            let mut index = 0;
+            while let Some(&vm) = self.fleet.hosts[host].vms.get(index) {
+                let entry = self.fleet.vm(vm);
+                if entry.status == VmStatus::Running && entry.migration.is_none() && entry.demand_mips() == 0.0 {
+                    self.release(vm);
+                    self.fleet.vm_mut(vm).status = VmStatus::Departed;
+                    self.counters.vms_removed_zero_demand += 1;
+                } else {
+                    index += 1;
+                }
+            }
+        }
     }
 
     /// Appends each running VM's utilisation to its history (requested in `cloudsim` semantics, allocated in
@@ -249,7 +273,7 @@ cpu_penalty = 0.1
             simulation.update_host(1);
         };
         update(&mut simulation, 0);
-        simulation.fleet.start_migration(1, 1, SimTime::from_secs(10), SimTime::from_secs(40));
+        simulation.fleet.start_migration(1, 1, SimTime::from_secs(10), SimTime::from_secs(40), 0);
         update(&mut simulation, 10);
         assert_eq!(simulation.vm_ledgers[1].migration_loss_mips_ms, 0.0, "no loss before the migration");
         check(&simulation);

@@ -149,14 +149,18 @@ impl PlanetLabDemand {
         }
     }
 
-    pub fn interpolated(&self, vm: VmId, tick: u64, between: f64) -> f64 {
-        match self.bindings[vm as usize] {
-            Some(binding) => {
-                let (now, next) = (self.value(binding, tick), self.value(binding, tick + 1));
-                now + (next - now) * between
-            }
-            None => 0.0,
+    /// The demand at `time_s`, as CloudSim's `UtilizationModelPlanetLabInMemory.getUtilization` computes it (its
+    /// arithmetic, so that its rounding is reproduced): the sample itself at a multiple of the interval, else the
+    /// two samples around it linearly interpolated.
+    pub fn at_time(&self, vm: VmId, time_s: f64, interval_s: f64) -> f64 {
+        let Some(binding) = self.bindings[vm as usize] else { return 0.0 };
+        if time_s % interval_s == 0.0 {
+            return self.value(binding, (time_s / interval_s) as u64);
         }
+        let (tick1, tick2) = ((time_s / interval_s).floor(), (time_s / interval_s).ceil());
+        let (value1, value2) = (self.value(binding, tick1 as u64), self.value(binding, tick2 as u64));
+        let delta = (value2 - value1) / ((tick2 - tick1) * interval_s);
+        value1 + delta * (time_s - tick1 * interval_s)
     }
 
     fn value(&self, (series, start): (u32, u64), tick: u64) -> f64 {

@@ -30,6 +30,19 @@ fn one() -> u32 {
     1
 }
 
+/// What becomes of a VM whose CPU demand is exactly 0 at an update.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ZeroDemand {
+    /// Deallocated for good, as in CloudSim: a VM requesting no MIPS counts as finished
+    /// (`HostDynamicWorkload.getCompletedVms`) and `PowerDatacenter` deallocates it after the update. On a
+    /// PlanetLab day that is every VM with two consecutive 0 % samples (half of them on 20110303).
+    #[default]
+    Remove,
+    /// Kept on its host, its demand free to rise again (fleetsim's choice before it reproduced CloudSim).
+    Keep,
+}
+
 /// CloudSim's four PlanetLab VM types (`Constants.java`): 2500/870, 2000/1740, 1000/1740, 500/613.
 pub fn cloudsim_vm_types() -> Vec<VmType> {
     [(2500.0, 870), (2000.0, 1740), (1000.0, 1740), (500.0, 613)]
@@ -45,8 +58,14 @@ pub fn vm_type_of(index: usize, count: usize, types: usize) -> usize {
 }
 
 /// The workload of one PlanetLab day: `series.names.len()` VMs arriving at 0, lasting `duration`, keeping
-/// `ram_utilization` of their RAM booked once created.
-pub fn workload(series: &PlanetLabSeries, vm_types: &[VmType], duration: SimTime, ram_utilization: f64) -> Workload {
+/// `ram_utilization` of their RAM booked once created, removed at 0 demand as `zero_demand` says.
+pub fn workload(
+    series: &PlanetLabSeries,
+    vm_types: &[VmType],
+    duration: SimTime,
+    ram_utilization: f64,
+    zero_demand: ZeroDemand,
+) -> Workload {
     let count = series.names.len();
     let mut instances = Vec::with_capacity(count);
     let mut vm_mips = Vec::with_capacity(count);
@@ -79,6 +98,7 @@ pub fn workload(series: &PlanetLabSeries, vm_types: &[VmType], duration: SimTime
         vm_mips,
         vm_dirty_pages_per_s,
         ram_utilization,
+        zero_demand,
     }
 }
 
@@ -107,7 +127,7 @@ mod tests {
             names: (0..5).map(|index| format!("vm{index}")).collect(),
             series: vec![vec![0.5; 288]; 5],
         };
-        let workload = workload(&series, &cloudsim_vm_types(), DAY, 0.0);
+        let workload = workload(&series, &cloudsim_vm_types(), DAY, 0.0, ZeroDemand::Remove);
         assert_eq!(workload.vm_events.len(), 5);
         assert!(workload.vm_events.iter().all(|event| event.time == SimTime::ZERO));
         // ⌈5/4⌉ = 2: types 0, 0, 1, 1, 2.

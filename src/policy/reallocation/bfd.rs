@@ -223,7 +223,7 @@ mod tests {
             let x = add_vm(&mut fleet, Some(3), 1, 1000.0, 1024, 0.5);
             if leaving {
                 // h0's only VM is migrating to h2: h0 is being emptied (and h2 is no longer empty: free 3900).
-                fleet.start_migration(l0, 2, SimTime::ZERO, SimTime(30_000));
+                fleet.start_migration(l0, 2, SimTime::ZERO, SimTime(30_000), 0);
             }
             (fleet, x)
         };

@@ -2,11 +2,16 @@
 //!
 //! VMs are taken by current CPU request, descending (ties: the given order). Each goes to the host with the
 //! least power increase `P(u_after) - P(u_now)`, among hosts that are suitable (a vCPU's request fits a core,
-//! the request fits the free MIPS, the RAM fits) and not overloaded after the allocation; hosts whose CPU use at
-//! the last update was 0 are exempt from the overload check. As in CloudSim, `u_now` and the base of `u_after`
-//! are the host's use at the last update, not counting the round's earlier placements (those only show in the
-//! free MIPS, the RAM and the overload check), plus nine times the 10 % reserved for each VM migrating in.
-//! Because `P(0)` is the idle power, waking an empty host looks cheap: CloudSim's behaviour, kept.
+//! the request fits the free MIPS, the RAM fits) and not overloaded after the allocation. As in CloudSim:
+//! - `u_now` is the host's CPU use at the last update (`PowerHost.getPower`), fixed for the round;
+//! - `u_after` adds the VM's request to what the host's scheduler has allocated (`getUtilizationOfCpuMips`):
+//!   its use at the last update, nine times the 10 % reserved for each VM migrating in, and the requests of the
+//!   VMs the round has already placed there ([`Round::allocated_mips`]);
+//! - a host with nothing allocated is exempt from the overload check (`getUtilizationOfCpuMips(host) != 0`),
+//!   so a switched-off host can be woken: `P(0)` is the idle power, and waking an empty host looks cheap.
+//!
+//! Power comes from the SPECpower tables in CloudSim's arithmetic ([`crate::power::spec_power`]): hosts of one
+//! type often differ only by its rounding, which decides the tie.
 
 use crate::consolidation::round::Round;
 use crate::fleet::{HostId, VmId};
@@ -46,15 +51,14 @@ impl PowerAwareBestFitDecreasing {
                 continue;
             }
             let host_entry = round.fleet.host(host);
-            let after = (round.pabfd_base_mips(host) + requested) / host_entry.total_mips();
+            let after = (round.allocated_mips(host) + requested) / host_entry.total_mips();
             scored.push((host_entry.power.watts(after) - round_host.power_now_w, host));
         }
         let mut ranked = std::mem::take(&mut round.ranked);
         ranked.rank(scored.iter().copied());
-        // Hosts whose CPU use at the last update was 0 are exempt from the overload check.
-        let found = std::iter::from_fn(|| ranked.take_best()).find(|&host| {
-            round.hosts[host as usize].utilization_mips == 0.0 || !round.overloaded_with(host, vm, detector)
-        });
+        // Hosts with nothing allocated are exempt from the overload check.
+        let found = std::iter::from_fn(|| ranked.take_best())
+            .find(|&host| round.allocated_mips(host) == 0.0 || !round.overloaded_with(host, vm, detector));
         round.candidates = candidates;
         round.scored = scored;
         round.ranked = ranked;

@@ -54,6 +54,8 @@
 //!
 //! The history length is the caller's: CloudSim keeps 30 values per VM (`PowerVm.HISTORY_LENGTH`).
 
+mod commons_math;
+
 use rand_pcg::Pcg64;
 
 use crate::policy::selection::mmt::least_migration_time;
@@ -67,8 +69,27 @@ pub const RANK_TOLERANCE: f64 = 1e-10;
 /// data, would otherwise decide between mathematically equal R² (two VMs always have the same R², r²).
 pub const R_SQUARED_TIE: f64 = 1e-12;
 
+/// How MC computes its fits (`selection = { kind = "mc", fit = "robust" }`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum McFit {
+    /// As CloudSim computes them: Apache Commons Math's OLS, operation for operation
+    /// ([`commons_math`]), a design singular only when a diagonal entry of R is exactly 0, and the strict `>` of
+    /// CloudSim's pick deciding between near-equal R² by their rounding. The default in `cloudsim` semantics.
+    CommonsMath,
+    /// fleetsim's robust fits (the default in `neat` semantics, which has no MC of its own): one QR for all fits,
+    /// nearly collinear designs taken as singular ([`RANK_TOLERANCE`], MMT fallback), R² within
+    /// [`R_SQUARED_TIE`] counted as equal (the first wins). See the module documentation's deviations.
+    #[default]
+    Robust,
+}
+
 #[derive(Clone, Debug, Default)]
 pub struct MaximumCorrelation {
+    fit: McFit,
+    commons_math: commons_math::CommonsMathFits,
+    /// Each candidate's window, newest first (CloudSim's order), one after another, for the exact fits.
+    windows: Vec<f64>,
     factorization: ColumnStepQr,
     r_squared: Vec<f64>,
     /// One separate fit's design and y (see [`ColumnStepQr::fill_r_squared_fit_by_fit`]), kept between calls.
@@ -77,14 +98,37 @@ pub struct MaximumCorrelation {
 
 impl VmSelector for MaximumCorrelation {
     fn select(&mut self, candidates: &[VmCandidate], _rng: &mut Pcg64) -> Option<usize> {
-        match self.r_squared_each(candidates) {
-            Some(r_squared) => Some(first_max_above_min_value(r_squared)),
-            None => least_migration_time(candidates),
+        if candidates.is_empty() {
+            return None;
         }
+        let picked = match self.fit {
+            McFit::CommonsMath => self.commons_math_r_squared(candidates).map(|r_squared| first_max(r_squared, 0.0)),
+            McFit::Robust => self.r_squared_each(candidates).map(|r_squared| first_max(r_squared, R_SQUARED_TIE)),
+        };
+        picked.or_else(|| least_migration_time(candidates))
     }
 }
 
 impl MaximumCorrelation {
+    pub fn new(fit: McFit) -> MaximumCorrelation {
+        MaximumCorrelation { fit, ..MaximumCorrelation::default() }
+    }
+
+    /// Each candidate's R² as CloudSim gets them from Commons Math, or `None` where CloudSim falls back. Its
+    /// windows are the VMs' histories, newest first, m the shortest. (With unequal lengths CloudSim's
+    /// `getUtilizationMatrix` overruns its rows and crashes; the newest m values of each are used here.)
+    fn commons_math_r_squared(&mut self, candidates: &[VmCandidate]) -> Option<&[f64]> {
+        let m = candidates.iter().map(|c| c.history.len()).min()?;
+        self.windows.clear();
+        for candidate in candidates {
+            self.windows.extend(recent(candidate, m).iter().rev());
+        }
+        let windows = &self.windows;
+        let fitted =
+            self.commons_math.r_squared(candidates.len(), m, |i| &windows[i * m..(i + 1) * m], &mut self.r_squared);
+        fitted.then_some(&self.r_squared)
+    }
+
     /// Each candidate's R² against the others, or `None` when a fit is impossible (see the module documentation).
     fn r_squared_each(&mut self, candidates: &[VmCandidate]) -> Option<&[f64]> {
         let n = candidates.len();
@@ -414,15 +458,16 @@ fn reflect(v: &[f64], vv: f64, x: &mut [f64]) {
 }
 
 /// CloudSim's pick: the first index whose R² is above `Double.MIN_VALUE` and, after that, above the running
-/// maximum by more than [`R_SQUARED_TIE`]; index 0 if none is.
-fn first_max_above_min_value(values: &[f64]) -> usize {
+/// maximum by more than `tie` (0: CloudSim's strict `>`; [`R_SQUARED_TIE`] for the robust fits); index 0 if
+/// none is.
+fn first_max(values: &[f64], tie: f64) -> usize {
     // Java's Double.MIN_VALUE: the smallest positive subnormal double.
     let min_value = f64::from_bits(1);
     let mut best: Option<(usize, f64)> = None;
     for (index, &value) in values.iter().enumerate() {
         let better = match best {
             None => value > min_value,
-            Some((_, max)) => value > max + R_SQUARED_TIE,
+            Some((_, max)) => value > max + tie,
         };
         if better {
             best = Some((index, value));
@@ -439,11 +484,11 @@ mod tests {
     use crate::policy::selection::test_candidate;
 
     fn pick(candidates: &[VmCandidate]) -> Option<usize> {
-        MaximumCorrelation::default().select(candidates, &mut Pcg64::seed_from_u64(1))
+        MaximumCorrelation::new(McFit::Robust).select(candidates, &mut Pcg64::seed_from_u64(1))
     }
 
     fn r_squared_each(candidates: &[VmCandidate]) -> Option<Vec<f64>> {
-        MaximumCorrelation::default().r_squared_each(candidates).map(<[f64]>::to_vec)
+        MaximumCorrelation::new(McFit::Robust).r_squared_each(candidates).map(<[f64]>::to_vec)
     }
 
     fn r_squared_from_one_factorization(candidates: &[VmCandidate], m: usize) -> Option<Vec<f64>> {
@@ -696,7 +741,7 @@ mod tests {
         for (n, m) in [(25, 30), (12, 30), (6, 7), (9, 17)] {
             let windows = random_windows(&mut rng, n, m);
             let mut candidates = candidates_of(&windows);
-            let mut selector = MaximumCorrelation::default();
+            let mut selector = MaximumCorrelation::new(McFit::Robust);
             while candidates.len() >= 2 {
                 let expected = one_shot_r_squared(&candidates, m).expect("random windows are independent");
                 let repeat = selector.r_squared_each(&candidates).expect("the fit is possible").to_vec();
@@ -704,7 +749,7 @@ mod tests {
                 let fresh = r_squared_each(&candidates).expect("the fit is possible");
                 assert!(same_bits(&fresh, &expected));
                 let removed = if rng.random::<bool>() {
-                    first_max_above_min_value(&expected)
+                    first_max(&expected, R_SQUARED_TIE)
                 } else {
                     rng.random_range(0..candidates.len())
                 };
@@ -740,7 +785,7 @@ mod tests {
         assert_eq!(qr.drop_removed_candidate(&swapped, m), None);
         assert_eq!(qr.drop_removed_candidate(&candidates[1..], m - 1), None);
         // A history changed in place (as from one tick to the next): the windows, not their addresses, decide.
-        let mut selector = MaximumCorrelation::default();
+        let mut selector = MaximumCorrelation::new(McFit::Robust);
         {
             let candidates = candidates_of(&windows);
             assert!(selector.r_squared_each(&candidates).is_some());
@@ -762,14 +807,14 @@ mod tests {
     fn cloudsim_pick_rule() {
         let min_value = f64::from_bits(1);
         // Nothing above Double.MIN_VALUE: the first wins, whatever the values.
-        assert_eq!(first_max_above_min_value(&[0.0, 0.0]), 0);
-        assert_eq!(first_max_above_min_value(&[-0.5, min_value, f64::NEG_INFINITY, f64::NAN]), 0);
+        assert_eq!(first_max(&[0.0, 0.0], R_SQUARED_TIE), 0);
+        assert_eq!(first_max(&[-0.5, min_value, f64::NEG_INFINITY, f64::NAN], R_SQUARED_TIE), 0);
         // Anything strictly above it counts, even the next subnormal; Rust's f64::MIN_POSITIVE would miss it.
-        assert_eq!(first_max_above_min_value(&[0.0, f64::from_bits(2)]), 1);
+        assert_eq!(first_max(&[0.0, f64::from_bits(2)], R_SQUARED_TIE), 1);
         // The strict `>` keeps the first of equal maxima; NaN never wins.
-        assert_eq!(first_max_above_min_value(&[0.2, 0.7, f64::NAN, 0.7, 0.5]), 1);
+        assert_eq!(first_max(&[0.2, 0.7, f64::NAN, 0.7, 0.5], R_SQUARED_TIE), 1);
         // Within R_SQUARED_TIE is equal (rounding), beyond it is larger.
-        assert_eq!(first_max_above_min_value(&[0.36, 0.36 + 1e-15]), 0);
-        assert_eq!(first_max_above_min_value(&[0.36, 0.36 + 1e-9]), 1);
+        assert_eq!(first_max(&[0.36, 0.36 + 1e-15], R_SQUARED_TIE), 0);
+        assert_eq!(first_max(&[0.36, 0.36 + 1e-9], R_SQUARED_TIE), 1);
     }
 }

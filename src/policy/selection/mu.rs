@@ -23,7 +23,8 @@ pub struct MinimumUtilization {
 impl MinimumUtilization {
     fn metric(&self, candidate: &VmCandidate) -> f64 {
         match self.semantics {
-            Semantics::Cloudsim => candidate.utilization,
+            // CloudSim's arithmetic, whose rounding can break a tie: `getTotalUtilizationOfCpuMips / getMips`.
+            Semantics::Cloudsim => candidate.utilization * candidate.capacity_mips / candidate.capacity_mips,
             Semantics::Neat => {
                 candidate.history.last().copied().unwrap_or(candidate.utilization) * candidate.capacity_mips
             }
