@@ -250,6 +250,9 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     if series.iter().any(|(_, series)| series.migrations_recorded) {
         println!("migrations: {}", args.out.join("migrations.arrow").display());
     }
+    if series.iter().any(|(_, series)| !series.rounds.is_empty()) {
+        println!("rounds: {}", args.out.join("rounds.arrow").display());
+    }
     let failed: Vec<&str> = records
         .iter()
         .filter(|record| record.status == RunStatus::Failed)

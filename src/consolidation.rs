@@ -16,7 +16,7 @@ use rand_pcg::Pcg64;
 use serde::{Deserialize, Serialize};
 
 use crate::fleet::{Fleet, HostId, VmId};
-use crate::migration::MigrationConfig;
+use crate::migration::{MigrationConfig, MigrationReason};
 use crate::policy::overload::{OverloadConfig, OverloadDetector};
 use crate::policy::reallocation::{Reallocation, ReallocationConfig};
 use crate::policy::selection::{SelectionConfig, VmSelector};
@@ -73,6 +73,26 @@ impl ConsolidationConfig {
     }
 }
 
+/// What one consolidation round did, as `rounds.arrow` counts it (CloudSim's `optimizeAllocation` steps).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct RoundStats {
+    /// Hosts the overload detector flagged.
+    pub overloaded_hosts: u32,
+    /// VMs the selector took from them.
+    pub vms_selected_overload: u32,
+    /// Those of them placed elsewhere: the round's first migrations.
+    pub migrations_overload: u32,
+    /// Underloaded hosts the round tried to empty (CloudSim: every host its least-utilised search picked).
+    pub hosts_underload_tried: u32,
+    /// Those whose VMs were all placed elsewhere.
+    pub hosts_underload_evacuated: u32,
+    /// Migrations from them.
+    pub migrations_underload: u32,
+    /// VMs the round moved twice (CloudSim: placed from an overloaded host, then moved on with the underloaded
+    /// host it landed on).
+    pub vms_migrated_twice: u32,
+}
+
 /// A run's consolidation policies, built from [`ConsolidationConfig`].
 pub struct Consolidator {
     pub semantics: Semantics,
@@ -86,6 +106,10 @@ pub struct Consolidator {
     pub history_length: usize,
     /// The last round's hosts, whose buffers the next round reuses.
     round_hosts: Vec<round::RoundHost>,
+    /// What the last round did.
+    pub last_round: RoundStats,
+    /// Why each of the last round's migrations was decided, in the order [`Consolidator::plan`] returned them.
+    pub last_reasons: Vec<MigrationReason>,
 }
 
 impl Consolidator {
@@ -100,6 +124,8 @@ impl Consolidator {
             rng: Pcg64::seed_from_u64(seed),
             history_length: config.history_length(),
             round_hosts: Vec::new(),
+            last_round: RoundStats::default(),
+            last_reasons: Vec::new(),
         }
     }
 
@@ -116,11 +142,16 @@ impl Consolidator {
         let (semantics, history_length) = (self.semantics, self.history_length);
         let mut round =
             round::Round::reusing(hosts, fleet, semantics, migration, interval_s, history_length, utilization_mips);
+        self.last_round = RoundStats::default();
+        self.last_reasons.clear();
         let migrations = match self.semantics {
             Semantics::Cloudsim => cloudsim::plan(self, &mut round),
             Semantics::Neat => neat::plan(self, &mut round),
         };
         self.round_hosts = round.into_hosts();
+        let mut vms: Vec<VmId> = migrations.iter().map(|&(vm, _)| vm).collect();
+        vms.sort_unstable();
+        self.last_round.vms_migrated_twice = vms.windows(2).filter(|pair| pair[0] == pair[1]).count() as u32;
         migrations
     }
 }

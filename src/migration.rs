@@ -72,6 +72,25 @@ impl EstimateMemo {
     }
 }
 
+/// Why consolidation decided a migration.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MigrationReason {
+    /// To relieve an overloaded host.
+    Overload,
+    /// To empty an underloaded host.
+    Underload,
+}
+
+impl MigrationReason {
+    /// The name in `migrations.arrow`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MigrationReason::Overload => "overload",
+            MigrationReason::Underload => "underload",
+        }
+    }
+}
+
 /// How a migration ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MigrationOutcome {

@@ -1,10 +1,11 @@
 //! Result files: `runs.arrow` (one row per run), `timeseries.arrow` (opt-in, one row per run and tick),
-//! `hosts.arrow` and `migrations.arrow` (opt-in), the human summary on stdout. Schemas are described in `docs/output-schema.md`.
+//! `hosts.arrow`, `migrations.arrow` and `rounds.arrow` (opt-in), the human summary on stdout. Schemas are described in `docs/output-schema.md`.
 
 pub mod atomic;
 pub mod format;
 pub mod hosts_table;
 pub mod migrations_table;
+pub mod rounds_table;
 pub mod runs_table;
 pub mod summary;
 pub mod timeseries_table;

@@ -38,8 +38,8 @@ impl PowerModel {
         match self {
             PowerModel::Linear { idle_w, max_w } => idle_w + (max_w - idle_w) * utilization,
             PowerModel::SpecPower { watts } => spec_power::interpolate(watts, utilization),
-            PowerModel::HpProliantMl110G4 {} => spec_power::interpolate(&spec_power::HP_PROLIANT_ML110_G4, utilization),
-            PowerModel::HpProliantMl110G5 {} => spec_power::interpolate(&spec_power::HP_PROLIANT_ML110_G5, utilization),
+            PowerModel::HpProliantMl110G4 {} => spec_power::HP_PROLIANT_ML110_G4_STEPS.watts(utilization),
+            PowerModel::HpProliantMl110G5 {} => spec_power::HP_PROLIANT_ML110_G5_STEPS.watts(utilization),
         }
     }
 

@@ -221,8 +221,8 @@ pub fn prepare_output_dir(dir: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Writes `runs.arrow` and, when any run recorded them, `timeseries.arrow`, `hosts.arrow` and `migrations.arrow`
-/// into `dir`.
+/// Writes `runs.arrow` and, when any run recorded them, `timeseries.arrow`, `hosts.arrow`, `migrations.arrow` and
+/// `rounds.arrow` into `dir`.
 pub fn write_results(
     dir: &Path,
     records: &[RunRecord],
@@ -253,8 +253,17 @@ pub fn write_results(
     if series.iter().any(|(_, series)| series.migrations_recorded) {
         let migrations: Vec<(u64, &[_])> =
             series.iter().map(|(run, series)| (*run, series.migrations.as_slice())).collect();
-        let batch = crate::output::migrations_table::migrations_batch(&migrations, metadata)?;
+        let batch = crate::output::migrations_table::migrations_batch(&migrations, metadata.clone())?;
         crate::output::write_ipc_file(&dir.join("migrations.arrow"), &batch)?;
+    }
+    let rounds: Vec<(u64, &[_])> = series
+        .iter()
+        .filter(|(_, series)| !series.rounds.is_empty())
+        .map(|(run, series)| (*run, series.rounds.as_slice()))
+        .collect();
+    if !rounds.is_empty() {
+        let batch = crate::output::rounds_table::rounds_batch(&rounds, metadata)?;
+        crate::output::write_ipc_file(&dir.join("rounds.arrow"), &batch)?;
     }
     Ok(())
 }

@@ -191,6 +191,8 @@ pub struct Scenario {
     pub host_timeseries: bool,
     /// Record every migration for `migrations.arrow`.
     pub migration_rows: bool,
+    /// Record every consolidation round for `rounds.arrow`.
+    pub round_rows: bool,
     /// The PlanetLab day the run's demand comes from, if any (the `day` column).
     pub day: Option<String>,
     /// Every scenario field with its value (defaults included), by dotted path: the run's parameter columns.
@@ -446,6 +448,7 @@ fn resolve(raw: RawScenario, origin: &str, base_dir: Option<&Path>, hash: u64) -
         timeseries: raw.output.timeseries,
         host_timeseries: raw.output.hosts,
         migration_rows: raw.output.migrations,
+        round_rows: raw.output.rounds,
         params,
         replication: 0,
         hash,

@@ -14,6 +14,7 @@ mod estimation;
 mod events;
 mod migrations;
 mod outcome;
+mod rounds;
 #[cfg(test)]
 mod test_support;
 mod update;
@@ -34,6 +35,8 @@ use crate::trace::lifecycle::VmEvent;
 use crate::trace::Flavor;
 use crate::usage::DemandModel;
 use crate::workload::{HostEvent, Workload};
+
+pub use rounds::RoundSample;
 
 /// CloudSim's `CloudSim.getMinTimeBetweenEvents()`: its broker submits the cloudlets this long after the VMs
 /// are created.
@@ -97,6 +100,8 @@ pub struct TimeSeries {
     /// `migrations_recorded`, even if none did).
     pub migrations: Vec<crate::metrics::migrations::MigrationRecord>,
     pub migrations_recorded: bool,
+    /// `rounds.arrow`: one row per consolidation round (`[output] rounds = true`).
+    pub rounds: Vec<RoundSample>,
 }
 
 #[derive(Debug)]
@@ -152,6 +157,8 @@ struct Simulation<'a> {
     estimation: estimation::Estimation,
     live: migrations::LiveMigrations,
     timeseries: Option<TimeSeries>,
+    /// `counters.vms_removed_zero_demand` at the last round row.
+    removed_at_last_round: u64,
 }
 
 impl<'a> Simulation<'a> {
@@ -195,8 +202,12 @@ impl<'a> Simulation<'a> {
             booked_memory_samples: Vec::new(),
             estimation: estimation::Estimation::new(&scenario.oversubscription, workload.instances.instances.len()),
             live: migrations::LiveMigrations::new(&scenario.migration, scenario.migration_rows),
-            timeseries: (scenario.timeseries || scenario.host_timeseries || scenario.migration_rows)
+            timeseries: (scenario.timeseries
+                || scenario.host_timeseries
+                || scenario.migration_rows
+                || scenario.round_rows)
                 .then(|| TimeSeries { migrations_recorded: scenario.migration_rows, ..TimeSeries::default() }),
+            removed_at_last_round: 0,
         };
         simulation.add_declared_hosts();
         let first_tick = simulation.first_tick();
@@ -336,7 +347,9 @@ impl<'a> Simulation<'a> {
         let tick = self.current_tick();
         // CloudSim's ticks fall between the samples: its demand is interpolated at the tick's time.
         let cloudsim = self.semantics == Semantics::Cloudsim;
-        let (time_s, interval_s) = (self.now.as_secs_f64(), self.scenario.interval.as_secs_f64());
+        // (CloudSim's clock at its updates, 0.1 + 300 + 300 + …, is exactly the tick's time in seconds.)
+        let (time_ms, interval_ms, clock_s) =
+            (self.now.as_ms(), self.scenario.interval.as_ms(), self.now.as_secs_f64());
         for host in 0..self.fleet.hosts.len() {
             let (mut demand, mut memory) = (0.0, 0.0);
             for index in 0..self.fleet.hosts[host].vms.len() {
@@ -344,7 +357,7 @@ impl<'a> Simulation<'a> {
                 if self.fleet.vms[vm as usize].status == VmStatus::Running {
                     let mut sample = self.demand.sample(vm, tick);
                     if cloudsim {
-                        sample.cpu = self.demand.at_time(vm, time_s, interval_s).unwrap_or(sample.cpu);
+                        sample.cpu = self.demand.at_time(vm, time_ms, interval_ms, clock_s).unwrap_or(sample.cpu);
                     }
                     let entry = &mut self.fleet.vms[vm as usize];
                     entry.demand_fraction = sample.cpu;
@@ -356,12 +369,26 @@ impl<'a> Simulation<'a> {
             self.fleet.hosts[host].demand_mips = demand;
             self.fleet.hosts[host].memory_demand_mb = memory;
         }
+        let recording_rounds = self.scenario.round_rows && self.timeseries.is_some();
+        if recording_rounds && self.counters.ticks == 1 && cloudsim {
+            let created = self.creation_sample();
+            if let Some(series) = self.timeseries.as_mut() {
+                series.rounds.push(created);
+            }
+        }
         self.observe_for_oversubscription();
         self.update_all();
         self.remove_zero_demand_vms();
+        let round_sample = recording_rounds.then(|| self.round_sample());
         if self.consolidator.is_some() {
             self.record_histories();
             self.consolidate();
+        }
+        if let Some(mut sample) = round_sample {
+            sample.round = self.consolidator.as_ref().map(|consolidator| consolidator.last_round).unwrap_or_default();
+            if let Some(series) = self.timeseries.as_mut() {
+                series.rounds.push(sample);
+            }
         }
         let mut totals = FleetTotals::default();
         for host in 0..self.fleet.hosts.len() {

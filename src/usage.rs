@@ -179,12 +179,13 @@ impl DemandModel {
         }
     }
 
-    /// The demand at `time_s` between ticks `interval_s` apart, for sources that define one: PlanetLab series,
+    /// The demand at `time_ms` (`clock_s` in CloudSim's clock: see [`planetlab::PlanetLabDemand::at_time`])
+    /// between ticks `interval_ms` apart, for sources that define one: PlanetLab series,
     /// linearly interpolated as CloudSim's `UtilizationModelPlanetLabInMemory` does. `None` for the others
     /// (their demand is constant between ticks).
-    pub fn at_time(&self, vm: VmId, time_s: f64, interval_s: f64) -> Option<f64> {
+    pub fn at_time(&self, vm: VmId, time_ms: i64, interval_ms: i64, clock_s: f64) -> Option<f64> {
         match self {
-            DemandModel::PlanetLab(model) => Some(model.at_time(vm, time_s, interval_s)),
+            DemandModel::PlanetLab(model) => Some(model.at_time(vm, time_ms, interval_ms, clock_s)),
             _ => None,
         }
     }
@@ -247,7 +248,7 @@ mod tests {
         assert!(error.contains("no PlanetLab series were loaded"), "{error}");
         let mut model = DemandModel::new(&bitbrains, 1, 1, Some(wrong)).unwrap();
         assert_eq!(model.start(0, "any", 0), Demand { cpu: 0.2, memory: 0.3 });
-        assert_eq!(model.at_time(0, 150.0, 300.0), None, "Bitbrains demand is constant between ticks");
+        assert_eq!(model.at_time(0, 150_000, 300_000, 150.0), None, "Bitbrains demand is constant between ticks");
     }
 
     #[test]

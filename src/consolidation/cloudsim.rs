@@ -14,6 +14,7 @@
 use crate::consolidation::round::Round;
 use crate::consolidation::Consolidator;
 use crate::fleet::{HostId, VmId};
+use crate::migration::MigrationReason;
 use crate::policy::reallocation::PlacementRequest;
 use crate::policy::selection::VmCandidate;
 
@@ -45,6 +46,11 @@ pub fn plan(consolidator: &mut Consolidator, round: &mut Round) -> Vec<(VmId, Ho
     let request =
         PlacementRequest { excluded: &overloaded, all_or_nothing: false, may_activate: true, idle_excluded: false };
     let mut migrations = consolidator.placement.place(round, consolidator.detector.as_ref(), &selected, request);
+    let stats = &mut consolidator.last_round;
+    stats.overloaded_hosts = overloaded.iter().filter(|&&flagged| flagged).count() as u32;
+    stats.vms_selected_overload = selected.len() as u32;
+    stats.migrations_overload = migrations.len() as u32;
+    consolidator.last_reasons.resize(migrations.len(), MigrationReason::Overload);
 
     if consolidator.least_utilized {
         evacuate_underloaded(consolidator, round, &overloaded, &mut migrations);
@@ -121,6 +127,7 @@ fn evacuate_underloaded(
         excluded_from_search[host] = true;
         excluded_as_target[host] = true;
         searched += 1;
+        consolidator.last_round.hosts_underload_tried += 1;
         vms.clear();
         vms.extend(round.hosts[host].list.iter().copied().filter(|&vm| !fleet.vm(vm).is_migrating()));
         if vms.is_empty() {
@@ -140,6 +147,14 @@ fn evacuate_underloaded(
                 excluded_from_search[target as usize] = true;
                 searched += 1;
             }
+        }
+        if !placed.is_empty() {
+            let stats = &mut consolidator.last_round;
+            stats.hosts_underload_evacuated += 1;
+            stats.migrations_underload += placed.len() as u32;
+            consolidator
+                .last_reasons
+                .resize(consolidator.last_reasons.len() + placed.len(), MigrationReason::Underload);
         }
         migrations.extend(placed);
     }

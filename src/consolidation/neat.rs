@@ -11,6 +11,7 @@
 use crate::consolidation::round::Round;
 use crate::consolidation::Consolidator;
 use crate::fleet::{HostId, VmId};
+use crate::migration::MigrationReason;
 use crate::policy::reallocation::PlacementRequest;
 use crate::policy::selection::VmCandidate;
 
@@ -40,6 +41,7 @@ pub fn plan(consolidator: &mut Consolidator, round: &mut Round) -> Vec<(VmId, Ho
         if movable.is_empty() {
             continue;
         }
+        consolidator.last_round.overloaded_hosts += u32::from(overloaded && !underloaded);
         if underloaded {
             requests.push((host, Request::Evacuate(movable)));
         } else if overloaded {
@@ -64,6 +66,12 @@ pub fn plan(consolidator: &mut Consolidator, round: &mut Round) -> Vec<(VmId, Ho
             Request::Evacuate(vms) => (vms, false, true),
             Request::Relieve(vm) => (vec![vm], true, false),
         };
+        let stats = &mut consolidator.last_round;
+        if emptying {
+            stats.hosts_underload_tried += 1;
+        } else {
+            stats.vms_selected_overload += 1;
+        }
         excluded[index] = true;
         let request =
             PlacementRequest { excluded: &excluded, all_or_nothing: true, may_activate, idle_excluded: false };
@@ -73,6 +81,17 @@ pub fn plan(consolidator: &mut Consolidator, round: &mut Round) -> Vec<(VmId, Ho
             received[target as usize] = true;
         }
         excluded[index] = emptying && !placed.is_empty();
+        let (stats, reason) = (
+            &mut consolidator.last_round,
+            if emptying { MigrationReason::Underload } else { MigrationReason::Overload },
+        );
+        if emptying {
+            stats.hosts_underload_evacuated += u32::from(!placed.is_empty());
+            stats.migrations_underload += placed.len() as u32;
+        } else {
+            stats.migrations_overload += placed.len() as u32;
+        }
+        consolidator.last_reasons.resize(consolidator.last_reasons.len() + placed.len(), reason);
         migrations.extend(placed);
     }
     migrations

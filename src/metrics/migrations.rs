@@ -5,7 +5,7 @@
 
 use crate::fleet::{HostId, VmId};
 use crate::metrics::percentile;
-use crate::migration::MigrationOutcome;
+use crate::migration::{MigrationOutcome, MigrationReason};
 
 /// One row of `migrations.arrow`.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -22,6 +22,7 @@ pub struct MigrationRecord {
     pub bytes: u64,
     pub downtime_ms: f64,
     pub outcome: MigrationOutcome,
+    pub reason: MigrationReason,
 }
 
 /// The run-level migration figures (`runs.arrow`).
@@ -113,6 +114,7 @@ mod tests {
             bytes: 100,
             downtime_ms,
             outcome,
+            reason: MigrationReason::Overload,
         }
     }
 

@@ -21,8 +21,9 @@ pub struct Waiting {
     pub vm: VmId,
     pub source: HostId,
     pub target: HostId,
-    /// When consolidation asked for it.
+    /// When consolidation asked for it, and why.
     pub requested: SimTime,
+    pub reason: crate::migration::MigrationReason,
 }
 
 /// A migration allowed to start now, and its share of the migration bandwidth.
@@ -186,7 +187,7 @@ mod tests {
     use super::*;
 
     fn waiting(vm: VmId, source: HostId, target: HostId) -> Waiting {
-        Waiting { vm, source, target, requested: SimTime::ZERO }
+        Waiting { vm, source, target, requested: SimTime::ZERO, reason: crate::migration::MigrationReason::Overload }
     }
 
     fn fractions(admitted: &[Admitted]) -> Vec<(VmId, f64)> {

@@ -34,6 +34,7 @@ pub fn migrations_batch(
         ("bytes", Arc::new(rows().map(|(_, record)| record.bytes).collect::<UInt64Array>())),
         ("downtime_ms", float64(|record| record.downtime_ms)),
         ("outcome", Arc::new(rows().map(|(_, record)| Some(record.outcome.as_str())).collect::<StringArray>())),
+        ("reason", Arc::new(rows().map(|(_, record)| Some(record.reason.as_str())).collect::<StringArray>())),
     ];
     let fields: Vec<Field> =
         columns.iter().map(|(name, column)| Field::new(*name, column.data_type().clone(), false)).collect();

@@ -228,6 +228,9 @@ pub struct RawOutput {
     /// Also write `migrations.arrow`: one row per run and migration.
     #[serde(default)]
     pub migrations: bool,
+    /// Also write `rounds.arrow`: one row per run and consolidation round (monitoring tick).
+    #[serde(default)]
+    pub rounds: bool,
 }
 
 /// Every field of the scenario (defaults filled in) as `(dotted.path, value)`, in file order. Arrays (host

@@ -13,7 +13,7 @@ use fnv::FnvHashMap;
 use crate::fleet::{HostId, VmId};
 use crate::metrics::migrations::{MigrationLog, MigrationRecord};
 use crate::migration::links::{Links, Waiting};
-use crate::migration::{LinkPolicy, MigratingVm, MigrationConfig, MigrationPlan};
+use crate::migration::{LinkPolicy, MigratingVm, MigrationConfig, MigrationPlan, MigrationReason};
 use crate::policy::Semantics;
 use crate::simulation::{Internal, Simulation};
 use crate::time::SimTime;
@@ -39,6 +39,7 @@ struct Running {
     started: SimTime,
     /// The migration's number in the run ([`crate::fleet::Migration::number`]).
     number: u64,
+    reason: MigrationReason,
     plan: MigrationPlan,
 }
 
@@ -79,6 +80,7 @@ impl LiveMigrations {
             bytes: running.plan.bytes(),
             downtime_ms: running.plan.downtime_s * 1000.0,
             outcome: running.plan.outcome,
+            reason: running.reason,
         });
     }
 }
@@ -91,17 +93,22 @@ impl Simulation<'_> {
         let utilization: Vec<f64> = self.fleet.hosts.iter().map(|host| host.utilization_mips).collect();
         let interval_s = self.scenario.interval.as_secs_f64();
         let plan = consolidator.plan(&self.fleet, &utilization, &self.scenario.migration, interval_s);
+        let reasons = std::mem::take(&mut consolidator.last_reasons);
         // CloudSim updates both hosts as each migration starts; see `update_touched` for why once each, last.
         let mut touched = Vec::with_capacity(2 * plan.len());
+        let planned = plan.into_iter().zip(reasons.iter().copied());
         if self.live.links.is_none() {
-            for (vm, target) in plan {
-                self.start_migration(vm, target, &mut touched);
+            for ((vm, target), reason) in planned {
+                self.start_migration(vm, target, reason, &mut touched);
             }
         } else {
-            for (vm, target) in plan {
-                self.request_migration(vm, target, &mut touched);
+            for ((vm, target), reason) in planned {
+                self.request_migration(vm, target, reason, &mut touched);
             }
             self.start_waiting_migrations(&mut touched);
+        }
+        if let Some(consolidator) = self.consolidator.as_mut() {
+            consolidator.last_reasons = reasons;
         }
         self.update_touched(touched);
     }
@@ -136,7 +143,7 @@ impl Simulation<'_> {
     }
 
     /// Starts a migration at once, on a link of its own (CloudSim's model). The hosts it changes go to `touched`.
-    fn start_migration(&mut self, vm: VmId, target: HostId, touched: &mut Vec<HostId>) {
+    fn start_migration(&mut self, vm: VmId, target: HostId, reason: MigrationReason, touched: &mut Vec<HostId>) {
         let Some(source) = self.fleet.vm(vm).host else { return };
         if source == target || !self.fleet.host(target).present {
             return;
@@ -154,7 +161,7 @@ impl Simulation<'_> {
         } else {
             self.fleet.start_migration(vm, target, self.now, ends, number);
         }
-        let running = Running { source, target, requested: self.now, started: self.now, number, plan };
+        let running = Running { source, target, requested: self.now, started: self.now, number, reason, plan };
         self.live.running.insert(vm, running);
         self.counters.migrations += 1;
         self.internal.schedule(ends, Internal::MigrationEnd(vm, number));
@@ -163,7 +170,7 @@ impl Simulation<'_> {
 
     /// Books a migration on its target and queues it for its hosts' links (pre-copy). The hosts it changes go
     /// to `touched`.
-    fn request_migration(&mut self, vm: VmId, target: HostId, touched: &mut Vec<HostId>) {
+    fn request_migration(&mut self, vm: VmId, target: HostId, reason: MigrationReason, touched: &mut Vec<HostId>) {
         let Some(source) = self.fleet.vm(vm).host else { return };
         if source == target || !self.fleet.host(target).present {
             return;
@@ -175,7 +182,7 @@ impl Simulation<'_> {
         }
         self.fleet.queue_migration(vm, target, self.now, self.counters.migrations);
         if let Some(links) = self.live.links.as_mut() {
-            links.request(Waiting { vm, source, target, requested: self.now });
+            links.request(Waiting { vm, source, target, requested: self.now, reason });
         }
         self.counters.migrations += 1;
         touched.push(target);
@@ -204,12 +211,12 @@ impl Simulation<'_> {
             })
         });
         for started in admitted {
-            let Waiting { vm, source, target, requested } = started.migration;
+            let Waiting { vm, source, target, requested, reason } = started.migration;
             let plan = self.scenario.migration.model().plan(&MigratingVm::of(self.fleet.vm(vm)), started.link_fraction);
             let ends = self.now.plus_ms(plan.duration().as_ms());
             self.fleet.begin_migration(vm, self.now, ends);
             let number = self.fleet.vm(vm).migration.map_or(0, |migration| migration.number);
-            let running = Running { source, target, requested, started: self.now, number, plan };
+            let running = Running { source, target, requested, started: self.now, number, reason, plan };
             if let Some(left) = self.live.running.insert(vm, running) {
                 // The VM's earlier migration was abandoned (its VM shelved and placed again) before its end.
                 if let Some(links) = self.live.links.as_mut() {
@@ -247,11 +254,17 @@ impl Simulation<'_> {
         }
         let shared_links = self.live.links.is_some();
         let hosts = [migration.source, migration.target];
+        // CloudSim's clock at this end: the migration's start plus its duration, in seconds.
+        let clock_s = self
+            .live
+            .running
+            .get(&vm)
+            .map_or(self.now.as_secs_f64(), |running| running.started.as_secs_f64() + running.plan.duration_s);
         if shared_links {
-            self.interpolate_demand_on(hosts);
+            self.interpolate_demand_on(hosts, clock_s);
             hosts.into_iter().for_each(|host| self.update_host(host));
         } else if self.last_update.is_none_or(|last| last < self.now) {
-            self.interpolate_demand();
+            self.interpolate_demand(clock_s);
             self.update_all();
             self.remove_zero_demand_vms();
         }
@@ -330,28 +343,28 @@ impl Simulation<'_> {
     }
 
     /// [`Simulation::interpolate_demand`] for the VMs running on `hosts` only.
-    fn interpolate_demand_on(&mut self, hosts: [HostId; 2]) {
+    fn interpolate_demand_on(&mut self, hosts: [HostId; 2], clock_s: f64) {
         if self.semantics != Semantics::Cloudsim {
             return;
         }
         for host in hosts {
             for index in 0..self.fleet.host(host).vms.len() {
                 let vm = self.fleet.host(host).vms[index];
-                if !self.resample_between_ticks(vm) {
+                if !self.resample_between_ticks(vm, clock_s) {
                     return;
                 }
             }
         }
     }
 
-    /// Between ticks, PlanetLab demand in `cloudsim` semantics follows CloudSim's linear interpolation; other
-    /// demand stays at its tick value.
-    fn interpolate_demand(&mut self) {
+    /// Between ticks, PlanetLab demand in `cloudsim` semantics follows CloudSim's linear interpolation (at
+    /// `clock_s`, the time as CloudSim's clock holds it); other demand stays at its tick value.
+    fn interpolate_demand(&mut self, clock_s: f64) {
         if self.semantics != Semantics::Cloudsim {
             return;
         }
         for vm in 0..self.fleet.vms.len() as VmId {
-            if !self.resample_between_ticks(vm) {
+            if !self.resample_between_ticks(vm, clock_s) {
                 return;
             }
         }
@@ -359,12 +372,13 @@ impl Simulation<'_> {
 
     /// Sets a running VM's demand to its source's value now; `false` when the source defines none between
     /// ticks (then no VM's does).
-    fn resample_between_ticks(&mut self, vm: VmId) -> bool {
+    fn resample_between_ticks(&mut self, vm: VmId, clock_s: f64) -> bool {
         if self.fleet.vm(vm).status != crate::fleet::VmStatus::Running {
             return true;
         }
-        let (time_s, interval_s) = (self.now.as_secs_f64(), self.scenario.interval.as_secs_f64());
-        let Some(fraction) = self.demand.at_time(vm, time_s, interval_s) else { return false };
+        let Some(fraction) = self.demand.at_time(vm, self.now.as_ms(), self.scenario.interval.as_ms(), clock_s) else {
+            return false;
+        };
         self.fleet.set_demand(vm, fraction);
         true
     }
@@ -603,7 +617,7 @@ timeout_s_per_gib = 0.0
         simulation.update_all();
         let mut touched = Vec::new();
         for &(vm, target) in moves {
-            simulation.request_migration(vm, target, &mut touched);
+            simulation.request_migration(vm, target, crate::migration::MigrationReason::Overload, &mut touched);
         }
         simulation.start_waiting_migrations(&mut touched);
         simulation.update_touched(touched);

@@ -6,7 +6,7 @@ use crate::simulation::{RunOutcome, Simulation};
 use crate::time::MS_PER_HOUR;
 
 /// W·ms → kWh: / 1000 (ms → s) / 3600 (s → h) / 1000 (W → kW).
-const WMS_PER_KWH: f64 = 3.6e9;
+pub(super) const WMS_PER_KWH: f64 = 3.6e9;
 
 impl Simulation<'_> {
     pub(super) fn finish(mut self) -> RunOutcome {
@@ -14,20 +14,7 @@ impl Simulation<'_> {
         self.counters.vms_rejected += self.waiting.len() as u64;
         let integrals = &self.integrals;
         let per_elapsed = |value: f64| if integrals.elapsed_ms > 0.0 { value / integrals.elapsed_ms } else { 0.0 };
-        let energy_wms = if !self.scenario.power_aware && self.semantics == Semantics::Cloudsim {
-            // CloudSim's NPA (`PowerDatacenterNonPowerAware`): every host at full power from the start to the last
-            // update.
-            let until_ms = self.last_update.map_or(0, |time| time.as_ms()) as f64;
-            self.fleet.hosts.iter().map(|host| host.power.watts(1.0) * until_ms).sum()
-        } else if !self.scenario.power_aware {
-            // Every host at full power all the time.
-            integrals.max_energy_wms
-        } else if self.semantics == Semantics::Cloudsim {
-            self.host_ledgers.iter().map(|ledger| ledger.trapezoid_energy_wms).sum()
-        } else {
-            integrals.energy_wms
-        };
-        let energy_kwh = energy_wms / WMS_PER_KWH;
+        let energy_kwh = self.energy_wms() / WMS_PER_KWH;
         let log = std::mem::take(&mut self.live.log);
         let (migration, rows) = log.finish();
         if let (Some(series), Some(rows)) = (self.timeseries.as_mut(), rows) {
@@ -53,6 +40,23 @@ impl Simulation<'_> {
             wall_s: 0.0,
         };
         RunOutcome { metrics, timeseries: self.timeseries }
+    }
+
+    /// The energy used so far, in W·ms.
+    pub(super) fn energy_wms(&self) -> f64 {
+        if !self.scenario.power_aware && self.semantics == Semantics::Cloudsim {
+            // CloudSim's NPA (`PowerDatacenterNonPowerAware`): every host at full power from the start to the last
+            // update.
+            let until_ms = self.last_update.map_or(0, |time| time.as_ms()) as f64;
+            self.fleet.hosts.iter().map(|host| host.power.watts(1.0) * until_ms).sum()
+        } else if !self.scenario.power_aware {
+            // Every host at full power all the time.
+            self.integrals.max_energy_wms
+        } else if self.semantics == Semantics::Cloudsim {
+            self.host_ledgers.iter().map(|ledger| ledger.trapezoid_energy_wms).sum()
+        } else {
+            self.integrals.energy_wms
+        }
     }
 
     fn oversubscription_metrics(&self) -> OversubscriptionMetrics {

@@ -152,15 +152,23 @@ impl PlanetLabDemand {
     /// The demand at `time_s`, as CloudSim's `UtilizationModelPlanetLabInMemory.getUtilization` computes it (its
     /// arithmetic, so that its rounding is reproduced): the sample itself at a multiple of the interval, else the
     /// two samples around it linearly interpolated.
-    pub fn at_time(&self, vm: VmId, time_s: f64, interval_s: f64) -> f64 {
+    ///
+    /// `time_ms` (whole milliseconds) places the time between samples: CloudSim's `time % interval == 0`, `floor`
+    /// and `ceil` of `time / interval` are exact integer operations on it (a time that is not a whole number of
+    /// intervals is at least a millisecond from one). `clock_s` is the same time as CloudSim's clock holds it
+    /// (a sum of event delays in seconds, which may differ from `time_ms / 1000` in its last bit), for the
+    /// interpolation's arithmetic.
+    pub fn at_time(&self, vm: VmId, time_ms: i64, interval_ms: i64, clock_s: f64) -> f64 {
         let Some(binding) = self.bindings[vm as usize] else { return 0.0 };
-        if time_s % interval_s == 0.0 {
-            return self.value(binding, (time_s / interval_s) as u64);
+        let tick1 = (time_ms / interval_ms) as u64;
+        if time_ms % interval_ms == 0 {
+            return self.value(binding, tick1);
         }
-        let (tick1, tick2) = ((time_s / interval_s).floor(), (time_s / interval_s).ceil());
-        let (value1, value2) = (self.value(binding, tick1 as u64), self.value(binding, tick2 as u64));
-        let delta = (value2 - value1) / ((tick2 - tick1) * interval_s);
-        value1 + delta * (time_s - tick1 * interval_s)
+        let (time_s, interval_s) = (clock_s, interval_ms as f64 / 1000.0);
+        let (value1, value2) = (self.value(binding, tick1), self.value(binding, tick1 + 1));
+        // (tick2 − tick1) · interval = 1 · interval.
+        let delta = (value2 - value1) / interval_s;
+        value1 + delta * (time_s - tick1 as f64 * interval_s)
     }
 
     fn value(&self, (series, start): (u32, u64), tick: u64) -> f64 {

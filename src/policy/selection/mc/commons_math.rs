@@ -96,8 +96,8 @@ impl CommonsMathFits {
             y[row] /= diagonal(row);
             let y_row = y[row];
             self.beta[row] = y_row;
-            for above in 0..row {
-                y[above] -= y_row * r(above, row);
+            for (above, value) in y[..row].iter_mut().enumerate() {
+                *value -= y_row * r(above, row);
             }
         }
         // RSS from the residuals of the original design and y; TSS from y.
@@ -206,12 +206,12 @@ mod tests {
         let mut fits = CommonsMathFits::default();
         let mut shared = Vec::new();
         assert!(fits.r_squared(6, 12, |i| &windows[i], &mut shared));
-        for i in 0..6 {
+        for (i, shared_r_squared) in shared.iter().enumerate() {
             // Put window i last, so that fit i is the last fit of a fresh W: its steps are all its own.
             let order: Vec<usize> = (0..6).filter(|&j| j != i).chain([i]).collect();
             let mut alone = Vec::new();
             assert!(CommonsMathFits::default().r_squared(6, 12, |k| &windows[order[k]], &mut alone));
-            assert_eq!(alone[5].to_bits(), shared[i].to_bits(), "fit {i}");
+            assert_eq!(alone[5].to_bits(), shared_r_squared.to_bits(), "fit {i}");
         }
     }
 
