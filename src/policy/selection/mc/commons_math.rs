@@ -31,6 +31,7 @@ pub struct CommonsMathFits {
     fit: Vec<f64>,
     fit_diagonal: Vec<f64>,
     beta: Vec<f64>,
+    fitted: Vec<f64>,
 }
 
 impl CommonsMathFits {
@@ -101,21 +102,23 @@ impl CommonsMathFits {
             }
         }
         // RSS from the residuals of the original design and y; TSS from y.
+        // X·b: each row's sum over the columns in order (`Array2DRowRealMatrix.operate`), built column by column
+        // (each row's additions in the same order), the intercept's term first.
+        self.fitted.clear();
+        self.fitted.resize(m, 0.0);
+        for (column, &b) in self.beta.iter().enumerate() {
+            if column == 0 {
+                self.fitted.iter_mut().for_each(|sum| *sum += 1.0 * b);
+                continue;
+            }
+            let x = if column <= i { window(column - 1) } else { window(column) };
+            for (sum, x) in self.fitted.iter_mut().zip(x) {
+                *sum += x * b;
+            }
+        }
         let y_given = window(i);
-        let design_column = |column: usize| -> &'a [f64] {
-            match column {
-                0 => &[],
-                c if c <= i => window(c - 1),
-                c => window(c),
-            }
-        };
         let mut rss = 0.0;
-        for (row, &y_value) in y_given.iter().enumerate() {
-            let mut fitted = 0.0;
-            for (column, b) in self.beta.iter().enumerate() {
-                let x = if column == 0 { 1.0 } else { design_column(column)[row] };
-                fitted += x * b;
-            }
+        for (y_value, fitted) in y_given.iter().zip(&self.fitted) {
             let residual = y_value - fitted;
             rss += residual * residual;
         }
@@ -144,15 +147,16 @@ fn householder_step_at(matrix: &mut [f64], m: usize, step: usize, own: usize, co
         return None;
     }
     v[step] -= a;
-    let v = &v[..m];
+    let v = &v[step..m];
     for column in later.chunks_exact_mut(m) {
+        let column = &mut column[step..];
         let mut alpha = 0.0;
-        for row in step..m {
-            alpha -= column[row] * v[row];
+        for (c, v) in column.iter().zip(v) {
+            alpha -= c * v;
         }
-        alpha /= a * v[step];
-        for row in step..m {
-            column[row] -= alpha * v[row];
+        alpha /= a * v[0];
+        for (c, v) in column.iter_mut().zip(v) {
+            *c -= alpha * v;
         }
     }
     Some(a)
