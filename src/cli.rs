@@ -253,6 +253,9 @@ fn run(args: RunArgs) -> Result<(), Failure> {
     if series.iter().any(|(_, series)| !series.rounds.is_empty()) {
         println!("rounds: {}", args.out.join("rounds.arrow").display());
     }
+    if series.iter().any(|(_, series)| !series.vms.is_empty()) {
+        println!("VMs: {}", args.out.join("vms.arrow").display());
+    }
     let failed: Vec<&str> = records
         .iter()
         .filter(|record| record.status == RunStatus::Failed)

@@ -1,5 +1,5 @@
 //! Result files: `runs.arrow` (one row per run), `timeseries.arrow` (opt-in, one row per run and tick),
-//! `hosts.arrow`, `migrations.arrow` and `rounds.arrow` (opt-in), the human summary on stdout. Schemas are described in `docs/output-schema.md`.
+//! `hosts.arrow`, `migrations.arrow`, `rounds.arrow` and `vms.arrow` (opt-in), the human summary on stdout. Schemas are described in `docs/output-schema.md`.
 
 pub mod atomic;
 pub mod format;
@@ -9,6 +9,7 @@ pub mod rounds_table;
 pub mod runs_table;
 pub mod summary;
 pub mod timeseries_table;
+pub mod vms_table;
 
 /// Schema metadata every result file carries.
 pub fn file_metadata(scenario_hash: u64) -> std::collections::HashMap<String, String> {

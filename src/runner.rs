@@ -222,7 +222,7 @@ pub fn prepare_output_dir(dir: &Path) -> anyhow::Result<()> {
 }
 
 /// Writes `runs.arrow` and, when any run recorded them, `timeseries.arrow`, `hosts.arrow`, `migrations.arrow` and
-/// `rounds.arrow` into `dir`.
+/// `rounds.arrow` and `vms.arrow` into `dir`.
 pub fn write_results(
     dir: &Path,
     records: &[RunRecord],
@@ -262,8 +262,17 @@ pub fn write_results(
         .map(|(run, series)| (*run, series.rounds.as_slice()))
         .collect();
     if !rounds.is_empty() {
-        let batch = crate::output::rounds_table::rounds_batch(&rounds, metadata)?;
+        let batch = crate::output::rounds_table::rounds_batch(&rounds, metadata.clone())?;
         crate::output::write_ipc_file(&dir.join("rounds.arrow"), &batch)?;
+    }
+    let vms: Vec<(u64, &[_])> = series
+        .iter()
+        .filter(|(_, series)| !series.vms.is_empty())
+        .map(|(run, series)| (*run, series.vms.as_slice()))
+        .collect();
+    if !vms.is_empty() {
+        let batch = crate::output::vms_table::vms_batch(&vms, metadata)?;
+        crate::output::write_ipc_file(&dir.join("vms.arrow"), &batch)?;
     }
     Ok(())
 }

@@ -193,6 +193,8 @@ pub struct Scenario {
     pub migration_rows: bool,
     /// Record every consolidation round for `rounds.arrow`.
     pub round_rows: bool,
+    /// Record every VM for `vms.arrow`.
+    pub vm_rows: bool,
     /// The PlanetLab day the run's demand comes from, if any (the `day` column).
     pub day: Option<String>,
     /// Every scenario field with its value (defaults included), by dotted path: the run's parameter columns.
@@ -449,6 +451,7 @@ fn resolve(raw: RawScenario, origin: &str, base_dir: Option<&Path>, hash: u64) -
         host_timeseries: raw.output.hosts,
         migration_rows: raw.output.migrations,
         round_rows: raw.output.rounds,
+        vm_rows: raw.output.vms,
         params,
         replication: 0,
         hash,

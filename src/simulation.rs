@@ -18,6 +18,7 @@ mod rounds;
 #[cfg(test)]
 mod test_support;
 mod update;
+mod vm_rows;
 
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -37,6 +38,7 @@ use crate::usage::DemandModel;
 use crate::workload::{HostEvent, Workload};
 
 pub use rounds::RoundSample;
+pub use vm_rows::VmSample;
 
 /// CloudSim's `CloudSim.getMinTimeBetweenEvents()`: its broker submits the cloudlets this long after the VMs
 /// are created.
@@ -102,6 +104,8 @@ pub struct TimeSeries {
     pub migrations_recorded: bool,
     /// `rounds.arrow`: one row per consolidation round (`[output] rounds = true`).
     pub rounds: Vec<RoundSample>,
+    /// `vms.arrow`: one row per VM (`[output] vms = true`).
+    pub vms: Vec<VmSample>,
 }
 
 #[derive(Debug)]
@@ -159,6 +163,8 @@ struct Simulation<'a> {
     timeseries: Option<TimeSeries>,
     /// `counters.vms_removed_zero_demand` at the last round row.
     removed_at_last_round: u64,
+    /// Per VM, what `vms.arrow` reports (empty unless the scenario asks for it).
+    vm_tracks: Vec<vm_rows::VmTrack>,
 }
 
 impl<'a> Simulation<'a> {
@@ -205,9 +211,15 @@ impl<'a> Simulation<'a> {
             timeseries: (scenario.timeseries
                 || scenario.host_timeseries
                 || scenario.migration_rows
-                || scenario.round_rows)
+                || scenario.round_rows
+                || scenario.vm_rows)
                 .then(|| TimeSeries { migrations_recorded: scenario.migration_rows, ..TimeSeries::default() }),
             removed_at_last_round: 0,
+            vm_tracks: if scenario.vm_rows {
+                vec![vm_rows::VmTrack::default(); workload.instances.instances.len()]
+            } else {
+                Vec::new()
+            },
         };
         simulation.add_declared_hosts();
         let first_tick = simulation.first_tick();

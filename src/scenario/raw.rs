@@ -231,6 +231,9 @@ pub struct RawOutput {
     /// Also write `rounds.arrow`: one row per run and consolidation round (monitoring tick).
     #[serde(default)]
     pub rounds: bool,
+    /// Also write `vms.arrow`: one row per run and VM (first and last host, migrations, removal).
+    #[serde(default)]
+    pub vms: bool,
 }
 
 /// Every field of the scenario (defaults filled in) as `(dotted.path, value)`, in file order. Arrays (host

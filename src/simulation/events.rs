@@ -149,6 +149,7 @@ impl Simulation<'_> {
     /// Books `vm` on `host` in power state `state` (running or off). A new VM asks for its full MIPS until the
     /// next update (CloudSim's VM "being instantiated").
     pub(super) fn place(&mut self, vm: VmId, host: HostId, state: PowerState) {
+        self.track_placement(vm, host);
         self.fleet.book(vm, host);
         let full = self.fleet.vm(vm).capacity_mips();
         self.fleet.host_mut(host).reserved_mips += full;

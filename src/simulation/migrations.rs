@@ -164,6 +164,7 @@ impl Simulation<'_> {
         let running = Running { source, target, requested: self.now, started: self.now, number, reason, plan };
         self.live.running.insert(vm, running);
         self.counters.migrations += 1;
+        self.track_migration(vm);
         self.internal.schedule(ends, Internal::MigrationEnd(vm, number));
         touched.extend([source, target]);
     }
@@ -185,6 +186,7 @@ impl Simulation<'_> {
             links.request(Waiting { vm, source, target, requested: self.now, reason });
         }
         self.counters.migrations += 1;
+        self.track_migration(vm);
         touched.push(target);
     }
 

@@ -20,6 +20,12 @@ impl Simulation<'_> {
         if let (Some(series), Some(rows)) = (self.timeseries.as_mut(), rows) {
             series.migrations = rows;
         }
+        if self.scenario.vm_rows {
+            let vms = self.vm_samples();
+            if let Some(series) = self.timeseries.as_mut() {
+                series.vms = vms;
+            }
+        }
         let metrics = RunMetrics {
             counters: self.counters,
             lifecycle: self.workload.lifecycle,

@@ -142,6 +142,7 @@ impl Simulation<'_> {
             while let Some(&vm) = self.fleet.hosts[host].vms.get(index) {
                 let entry = self.fleet.vm(vm);
                 if entry.status == VmStatus::Running && entry.migration.is_none() && entry.demand_mips() == 0.0 {
+                    self.track_removal(vm);
                     self.release(vm);
                     self.fleet.vm_mut(vm).status = VmStatus::Departed;
                     self.counters.vms_removed_zero_demand += 1;
