@@ -6,6 +6,7 @@
 //! local and global managers. Both work on a [`round::Round`], a scratch view of the fleet.
 
 pub mod cloudsim;
+pub mod free_mips;
 pub mod neat;
 pub mod round;
 #[cfg(test)]

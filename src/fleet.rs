@@ -82,6 +82,7 @@ impl Fleet {
         debug_assert!(self.vm(vm).host.is_none(), "VM {vm} booked twice");
         let host_entry = self.host_mut(host);
         host_entry.vms.push(vm);
+        host_entry.note_listed();
         host_entry.add_booking(&flavor);
         host_entry.demand_mips += demand;
         host_entry.memory_demand_mb += memory;
@@ -134,6 +135,7 @@ impl Fleet {
         let flavor = self.vm(vm).booking();
         let target_entry = self.host_mut(target);
         target_entry.incoming.push(vm);
+        target_entry.note_listed();
         target_entry.add_booking(&flavor);
         self.vm_mut(vm).migration =
             Some(Migration { source, target, started, ends, queued: false, number, also_on: None });
@@ -149,6 +151,7 @@ impl Fleet {
         let flavor = self.vm(vm).booking();
         let target_entry = self.host_mut(target);
         target_entry.incoming.push(vm);
+        target_entry.note_listed();
         target_entry.add_booking(&flavor);
         self.vm_mut(vm).migration =
             Some(Migration { target, ends, number, also_on: Some(migration.target), ..migration });

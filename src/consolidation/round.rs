@@ -3,6 +3,7 @@
 //! `saveAllocation` and `restoreAllocation`. Nothing here touches the fleet; the simulation starts the
 //! migrations the round decides.
 
+use crate::consolidation::free_mips;
 use crate::fleet::{Fleet, Host, HostId, VmId};
 use crate::migration::MigrationConfig;
 use crate::policy::overload::{HostObservation, OverloadDetector, MODERATE_HISTORY};
@@ -31,6 +32,13 @@ pub struct RoundHost {
     fleet_listed: usize,
     /// What the host's scheduler has allocated (see [`Round::allocated_mips`]).
     allocated_mips: f64,
+    /// CloudSim's free MIPS, in its scheduler's order of operations ([`free_mips`]); when `free_mips_rebuilt`,
+    /// the scheduler has re-allocated the listed VMs in its map's order since, and they must be computed so.
+    free_mips: f64,
+    free_mips_rebuilt: bool,
+    /// The most VMs the host's CloudSim scheduler map has held, over every round so far (kept when the round
+    /// host is reused): its capacity, hence its order.
+    peak_listed: usize,
     /// What each entry of `list` adds to the host's sums, in list order.
     terms: Vec<Terms>,
     /// The listed VMs' histories scaled to this host, oldest first, one after another; `terms` say where each
@@ -262,6 +270,13 @@ impl<'a> Round<'a> {
         }
         round_host.fleet_listed = round_host.list.len();
         round_host.allocated_mips = round_host.utilization_mips + round_host.incoming_extra_mips;
+        // The update allocated the listed VMs in list order; a removal since has the scheduler start again.
+        round_host.free_mips = round_host
+            .terms
+            .iter()
+            .fold(entry.total_mips(), |free, term| free_mips::allocate(free, term.required_mips));
+        round_host.free_mips_rebuilt = entry.scheduler_rebuilt;
+        round_host.peak_listed = round_host.peak_listed.max(entry.most_listed);
         round_host.moderate = None;
         round_host.idle_class = None;
     }
@@ -413,16 +428,26 @@ impl<'a> Round<'a> {
         per_vcpu * f64::from(entry.flavor.vcpus)
     }
 
-    /// CloudSim's free MIPS: capacity minus what the listed VMs require (those migrating in at 10 %), or 0 once
-    /// they require more than the capacity.
-    pub fn available_mips(&self, host: HostId) -> f64 {
+    /// CloudSim's free MIPS on `host` (`VmScheduler.getAvailableMips`), in its scheduler's order of operations
+    /// ([`free_mips`]).
+    pub fn available_mips(&mut self, host: HostId) -> f64 {
         let total = self.fleet.host(host).total_mips();
-        let required = self.hosts[host as usize].totals.required_mips;
-        if required <= total {
-            total - required
-        } else {
-            0.0
+        let round_host = &mut self.hosts[host as usize];
+        if round_host.free_mips_rebuilt {
+            let capacity = free_mips::map_capacity(round_host.peak_listed);
+            let listed = round_host.list.iter().zip(&round_host.terms).map(|(&vm, term)| (vm, term.required_mips));
+            round_host.free_mips = free_mips::reallocated(total, listed, capacity);
+            round_host.free_mips_rebuilt = false;
         }
+        round_host.free_mips
+    }
+
+    /// CloudSim's `isHostOverUtilizedAfterAllocation` creates `vm` on `host` and destroys it again, whatever the
+    /// detector says: the host's scheduler map held one more VM, and re-allocated the listed ones in its order.
+    pub fn note_probe(&mut self, host: HostId) {
+        let round_host = &mut self.hosts[host as usize];
+        round_host.peak_listed = round_host.peak_listed.max(round_host.list.len() + 1);
+        round_host.free_mips_rebuilt = true;
     }
 
     /// What [`Round::is_suitable`] needs of `vm`, read from the fleet once for all the hosts placement examines.
@@ -438,8 +463,9 @@ impl<'a> Round<'a> {
     /// CloudSim's `isSuitableForVm` for the VM of `fit`: the host takes VMs, a vCPU's request fits a core, the
     /// request (capped at the host's core speed) fits the free MIPS, the RAM fits the free RAM; and (Nova's rule,
     /// which CloudSim lacks) the vCPUs fit the allocation ratio.
-    pub fn is_suitable(&self, host: HostId, fit: &Fit) -> bool {
-        let host_entry = self.fleet.host(host);
+    pub fn is_suitable(&mut self, host: HostId, fit: &Fit) -> bool {
+        let fleet = self.fleet;
+        let host_entry = fleet.host(host);
         let round_host = &self.hosts[host as usize];
         // RAM first: on a consolidated fleet it is the test that fails most.
         round_host.free_memory_mb >= fit.memory_mb
@@ -458,7 +484,10 @@ impl<'a> Round<'a> {
         let mut scaled = std::mem::take(&mut self.hosts[host as usize].scaled);
         let term = self.terms(host, vm, &mut scaled);
         let moderate = self.hosts[host as usize].moderate == Some(true) && self.is_moderate(host, vm);
+        // The scheduler subtracts the new VM's request from what it had free (which may need computing first).
+        let free = free_mips::allocate(self.available_mips(host), term.required_mips);
         let round_host = &mut self.hosts[host as usize];
+        round_host.free_mips = free;
         round_host.scaled = scaled;
         round_host.list.push(vm);
         round_host.free_memory_mb -= memory;
@@ -467,6 +496,7 @@ impl<'a> Round<'a> {
             self.busy.push(host);
         }
         // Appending adds the VM's terms after the others: the same sums as folding the list again in order.
+        round_host.peak_listed = round_host.peak_listed.max(round_host.list.len());
         round_host.terms.push(term);
         round_host.totals.add(&term);
         // (Each placed VM is allocated its request: it was suitable, so the request fits.)
@@ -503,6 +533,8 @@ impl<'a> Round<'a> {
         if position < round_host.fleet_listed {
             round_host.fleet_listed -= 1;
         }
+        // CloudSim's `deallocatePesForVm` re-allocates the others in its map's order.
+        round_host.free_mips_rebuilt = true;
         let before_round = round_host.utilization_mips + round_host.incoming_extra_mips;
         round_host.allocated_mips =
             round_host.terms[round_host.fleet_listed..].iter().fold(before_round, |sum, term| sum + term.required_mips);

@@ -57,6 +57,12 @@ pub struct Host {
     /// MIPS the host's scheduler has promised: its VMs' requests at the last update (those migrating in at
     /// 10 %), plus the full MIPS of VMs placed since (CloudSim's VM being instantiated asks for all of it).
     pub reserved_mips: f64,
+    /// The most VMs ever listed here at once (running or migrating in): the size CloudSim's scheduler map grew
+    /// to ([`crate::consolidation::free_mips`]).
+    pub most_listed: usize,
+    /// A VM left since the last update (CloudSim's zero-demand removal): its scheduler re-allocated the others in
+    /// its map's order ([`crate::consolidation::free_mips`]).
+    pub scheduler_rebuilt: bool,
 }
 
 impl Host {
@@ -77,7 +83,14 @@ impl Host {
             memory_demand_mb: 0.0,
             utilization_mips: 0.0,
             reserved_mips: 0.0,
+            most_listed: 0,
+            scheduler_rebuilt: false,
         }
+    }
+
+    /// Notes the VMs listed now in [`Host::most_listed`].
+    pub fn note_listed(&mut self) {
+        self.most_listed = self.most_listed.max(self.vms.len() + self.incoming.len());
     }
 
     pub fn accepts_vms(&self) -> bool {

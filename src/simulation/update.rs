@@ -121,6 +121,7 @@ impl Simulation<'_> {
         }
 
         let host_entry = &mut fleet.hosts[host as usize];
+        host_entry.scheduler_rebuilt = false;
         host_entry.utilization_mips = utilization_mips;
         host_entry.reserved_mips = if scale.is_some() { total } else { required };
         let active = if cloudsim { utilization_mips > 0.0 } else { host_entry.is_active() && host_entry.present };
@@ -143,6 +144,7 @@ impl Simulation<'_> {
                 let entry = self.fleet.vm(vm);
                 if entry.status == VmStatus::Running && entry.migration.is_none() && entry.demand_mips() == 0.0 {
                     self.track_removal(vm);
+                    self.fleet.hosts[host].scheduler_rebuilt = true;
                     self.release(vm);
                     self.fleet.vm_mut(vm).status = VmStatus::Departed;
                     self.counters.vms_removed_zero_demand += 1;

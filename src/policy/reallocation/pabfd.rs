@@ -46,6 +46,10 @@ impl PowerAwareBestFitDecreasing {
             if !round.is_suitable(host, &fit) {
                 continue;
             }
+            if round.allocated_mips(host) != 0.0 {
+                // CloudSim probes this host (creates the VM there and destroys it) whatever the ranking decides.
+                round.note_probe(host);
+            }
             let round_host = &round.hosts[host as usize];
             if round_host.utilization_mips == 0.0 && !may_activate && round_host.list.is_empty() {
                 continue;
