@@ -130,6 +130,12 @@ impl Consolidator {
         }
     }
 
+    /// The most VMs each host's CloudSim scheduler map has held during the rounds so far (the round's probes hold
+    /// one more than the host lists): [`free_mips`], for the simulation's [`crate::fleet::Host::most_listed`].
+    pub fn scheduler_map_peaks(&self) -> impl Iterator<Item = usize> + '_ {
+        self.round_hosts.iter().map(round::RoundHost::peak_listed)
+    }
+
     /// The migrations to start now, in order: (VM, target host). A VM may appear twice (CloudSim issues both
     /// moves when a host that just received a VM is then evacuated).
     pub fn plan(

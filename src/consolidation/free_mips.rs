@@ -64,6 +64,15 @@ fn spread_hash(vm: u32) -> u32 {
     hash ^ (hash >> 16)
 }
 
+/// The VMs' required MIPS (`listed`: (VM, required), in insertion order) summed in the order of a hash map of
+/// `capacity`: the total by which CloudSim's `redistributeMipsDueToOverSubscription` scales an oversubscribed
+/// host's grants (`capacity / total`, each grant then rounded down, so the sum's last bit can move a grant by 1).
+pub fn summed(listed: impl Iterator<Item = (u32, f64)>, capacity: usize) -> f64 {
+    let mut entries: Vec<(usize, f64)> = listed.map(|(vm, required)| (bucket(vm, capacity), required)).collect();
+    entries.sort_by_key(|&(bucket, _)| bucket);
+    entries.iter().fold(0.0, |sum, &(_, required)| sum + required)
+}
+
 /// The free MIPS after the scheduler allocated `listed` (VM, required MIPS), given in insertion order, in the
 /// order of a hash map of `capacity`, starting from `total`.
 pub fn reallocated(total: f64, listed: impl Iterator<Item = (u32, f64)>, capacity: usize) -> f64 {

@@ -196,6 +196,13 @@ pub struct Round<'a> {
     moderate_histories: Vec<Option<bool>>,
 }
 
+impl RoundHost {
+    /// The most VMs the host's CloudSim scheduler map has held (see [`free_mips`]).
+    pub fn peak_listed(&self) -> usize {
+        self.peak_listed
+    }
+}
+
 impl<'a> Round<'a> {
     pub fn new(
         fleet: &'a Fleet,

@@ -93,6 +93,9 @@ impl Simulation<'_> {
         let utilization: Vec<f64> = self.fleet.hosts.iter().map(|host| host.utilization_mips).collect();
         let interval_s = self.scenario.interval.as_secs_f64();
         let plan = consolidator.plan(&self.fleet, &utilization, &self.scenario.migration, interval_s);
+        for (host, peak) in self.fleet.hosts.iter_mut().zip(consolidator.scheduler_map_peaks()) {
+            host.most_listed = host.most_listed.max(peak);
+        }
         let reasons = std::mem::take(&mut consolidator.last_reasons);
         // CloudSim updates both hosts as each migration starts; see `update_touched` for why once each, last.
         let mut touched = Vec::with_capacity(2 * plan.len());

@@ -2,10 +2,14 @@
 //! shares it, and the result recorded in the host and VM ledgers.
 //!
 //! A VM asks for `demand × MIPS`, each vCPU capped at the host's core speed. When the requests fit, each VM gets
-//! its request; otherwise every grant is scaled by capacity / requests. In `cloudsim` semantics a VM migrating
+//! its request; otherwise every grant is scaled by capacity / requests. (In `cloudsim` semantics, as CloudSim's
+//! scheduler decides it: the requests are subtracted from the capacity one by one, and the host is oversubscribed
+//! when one does not fit what is left; the scaling divides by their sum in its map's order,
+//! [`crate::consolidation::free_mips`].) In `cloudsim` semantics a VM migrating
 //! away gets 90 % of its grant and its target reserves 10 % of its request (CloudSim rounds scaled grants down
 //! to whole MIPS); in `neat` semantics a migration costs no CPU (its degradation is only counted in PDM).
 
+use crate::consolidation::free_mips;
 use crate::consolidation::round::INCOMING_SHARE;
 use crate::fleet::{HostId, VmStatus};
 use crate::metrics::ledger::HostState;
@@ -53,19 +57,45 @@ impl Simulation<'_> {
                 0.0
             }
         };
-        let mut required = 0.0;
+        // The sum of the requirements, and CloudSim's free MIPS as its scheduler allocates them one by one: the
+        // host is oversubscribed when one does not fit what the others left (which, in floating point, is not
+        // quite the sum exceeding the capacity).
+        let (mut required, mut free, mut short) = (0.0, total, false);
         for &vm in &host_entry.vms {
             let entry = &fleet.vms[vm as usize];
-            required += capped_per_vcpu(entry) * f64::from(entry.flavor.vcpus);
+            let this = capped_per_vcpu(entry) * f64::from(entry.flavor.vcpus);
+            required += this;
+            short |= free < this;
+            free = free_mips::allocate(free, this);
         }
         for &vm in &host_entry.incoming {
             let entry = &fleet.vms[vm as usize];
             if entry.is_moving() {
                 // (A migration waiting for its links has claimed the host's RAM and vCPUs, not its CPU yet.)
-                required += capped_per_vcpu(entry) * f64::from(entry.flavor.vcpus) * in_share;
+                let this = capped_per_vcpu(entry) * f64::from(entry.flavor.vcpus) * in_share;
+                required += this;
+                short |= free < this;
+                free = free_mips::allocate(free, this);
             }
         }
-        let scale = (required > total).then(|| total / required);
+        let oversubscribed = if cloudsim { short } else { required > total };
+        let scale = oversubscribed.then(|| {
+            if !cloudsim {
+                return total / required;
+            }
+            // CloudSim sums the requirements for its scaling in its scheduler map's order.
+            let listed =
+                host_entry.vms.iter().map(|&vm| (vm, false)).chain(host_entry.incoming.iter().map(|&vm| (vm, true)));
+            let required_each = listed.filter_map(|(vm, incoming)| {
+                let entry = &fleet.vms[vm as usize];
+                let capped = capped_per_vcpu(entry) * f64::from(entry.flavor.vcpus);
+                match incoming {
+                    false => Some((vm, capped)),
+                    true => entry.is_moving().then_some((vm, capped * in_share)),
+                }
+            });
+            total / free_mips::summed(required_each, free_mips::map_capacity(host_entry.most_listed))
+        });
         // CloudSim's order of operations, so that its rounding is reproduced.
         let grant = |per_vcpu: f64, factor: f64, incoming: bool| match scale {
             None => per_vcpu * factor,
